@@ -1,0 +1,7 @@
+"""`python -m routing` does what the `routing` command does."""
+
+import sys
+
+from routing.cli import main
+
+sys.exit(main())
