@@ -1,0 +1,138 @@
+"""The `routing` command: check a config, explain what a call would get, run the service."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from routing.config import Config, ConfigError, load_config
+from routing.explain import explain
+from routing.policy.call import Call
+from routing.policy.directory import Directory
+from routing.policy.planner import plan_call
+from routing.policy.referral import Reason, Referral
+from routing.policy.state import RoutingState
+from routing.structured_log import configure_logging
+
+EXIT_OK = 0
+EXIT_CONFIG = 2  # the config (or the command line) is wrong: nothing was done
+
+
+def _load(path: str) -> Config | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        count = len(exc.issues)
+        print(f"{path}: {count} error{'s' if count != 1 else ''}; nothing changed", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    print(
+        f"{args.config}: OK (schema v{config.version}): {len(config.units)} units, "
+        f"{len(config.people)} people, {len(config.phones)} shared phones, "
+        f"ring limit {config.ring.max_rings} × {config.ring.ring_period_s:g} s"
+    )
+    return EXIT_OK
+
+
+def _parse_at(text: str | None, zone: ZoneInfo) -> datetime:
+    if text is None:
+        return datetime.now(zone)
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+
+
+def _parse_referral(text: str, at: datetime) -> Referral:
+    """PERSON=REASON or PERSON=REASON@HH:MM or PERSON=REASON@YYYY-MM-DD."""
+    person, sep, rest = text.partition("=")
+    if not sep or not person:
+        raise ValueError(f"'{text}': write PERSON=REASON[@HH:MM|@YYYY-MM-DD]")
+    reason_text, _, until_text = rest.partition("@")
+    try:
+        reason = Reason(reason_text)
+    except ValueError:
+        reasons = ", ".join(r.value for r in Reason)
+        raise ValueError(f"'{reason_text}' is not a reason: use one of {reasons}") from None
+    until: datetime | date | None = None
+    if until_text:
+        if ":" in until_text:
+            until = datetime.combine(at.date(), time.fromisoformat(until_text), at.tzinfo)
+        else:
+            until = date.fromisoformat(until_text)
+    return Referral(person, reason, until)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    zone = ZoneInfo(config.timezone)
+    directory = Directory.from_config(config)
+    try:
+        at = _parse_at(args.at, zone)
+        referrals = [_parse_referral(text, at.astimezone(zone)) for text in args.referral]
+    except ValueError as exc:
+        print(f"routing explain: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    unknown = [r.person for r in referrals if r.person not in directory.people]
+    if unknown:
+        print(f"routing explain: no person has the id '{unknown[0]}'", file=sys.stderr)
+        return EXIT_CONFIG
+    state = RoutingState({r.person: r for r in referrals})
+    caller = None if args.from_number in (None, "", "hidden") else args.from_number
+    plan = plan_call(directory, state, Call(args.to, caller, args.internal, at))
+    print(explain(plan, mask=config.logging.mask_numbers, zone_name=config.timezone))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="routing", description="Makes the municipality's telephone policy true on every call."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="validate a config file (exit 2 and FILE:LINE errors if wrong)")
+    check.add_argument("--config", required=True, metavar="FILE")
+    check.set_defaults(func=cmd_check)
+
+    exp = commands.add_parser("explain", help="show the flow a call would get, step by step")
+    exp.add_argument("--config", required=True, metavar="FILE")
+    exp.add_argument("--to", required=True, metavar="NUMBER", help="the dialled number")
+    exp.add_argument("--from", dest="from_number", metavar="NUMBER", help="the caller's number (default: hidden)")
+    exp.add_argument("--internal", action="store_true", help="the call comes from the municipality's own phones")
+    exp.add_argument("--at", metavar="TIME", help="e.g. 2026-12-01T10:15 (default: now, in the config's zone)")
+    exp.add_argument(
+        "--referral",
+        action="append",
+        default=[],
+        metavar="PERSON=REASON[@UNTIL]",
+        help="pretend PERSON has a referral, e.g. soc1=meeting@13:00 or soc2=vacation@2026-12-07",
+    )
+    exp.set_defaults(func=cmd_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging("auto")
+    log = structlog.get_logger()
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt:
+        log.info("routing.interrupted")
+        return 130
+    return result

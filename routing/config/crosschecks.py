@@ -1,0 +1,143 @@
+"""Checks across the whole file: references, duplicates, and chains that could leave a
+caller unanswered. Each message names the rule it protects."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+from routing.config.errors import ConfigIssue, Path
+from routing.config.schema import Config, FallbackItem
+from routing.config.source import Source
+
+_ANSWERING = (FallbackItem.VOICEMAIL, FallbackItem.CALLBACK)
+
+
+def cross_check(config: Config, source: Source) -> list[ConfigIssue]:
+    return [source.issue(path, message) for path, message in _problems(config)]
+
+
+def _problems(config: Config) -> Iterator[tuple[Path, str]]:
+    yield from _unique_ids(config)
+    yield from _unique_numbers(config)
+    units = {unit.id for unit in config.units}
+    people = {person.id: person for person in config.people}
+    targets = _dial_targets(config)
+
+    for i, person in enumerate(config.people):
+        if person.unit not in units:
+            yield ("people", i, "unit"), _unknown("unit", person.unit, units)
+        if person.cover is not None:
+            if person.cover == person.extension:
+                yield ("people", i, "cover"), "a person cannot be their own cover position"
+            elif person.cover not in targets or targets[person.cover] == "switchboard":
+                yield (
+                    ("people", i, "cover"),
+                    f"cover '{person.cover}' is no person's or phone's extension and no unit's number",
+                )
+        if person.forward_to_mobile is not None and person.mobile is None:
+            yield ("people", i, "forward_to_mobile"), "R14: forwarding to a mobile needs the person's mobile number"
+        chain = person.fallback if person.fallback is not None else config.fallback
+        chain_path: Path = ("people", i, "fallback") if person.fallback is not None else ("fallback",)
+        yield from _chain_problems(
+            chain, chain_path, f"people[{i}] ({person.id})", person.voicemail is not None
+        )
+
+    for i, unit in enumerate(config.units):
+        for j, member in enumerate(unit.members):
+            if member not in people:
+                yield ("units", i, "members", j), _unknown("person", member, people)
+        if unit.telephone_officer not in people:
+            yield ("units", i, "telephone_officer"), "R10: " + _unknown("person", unit.telephone_officer, people)
+        kind = targets.get(unit.duty_phone)
+        if kind not in ("person", "phone"):
+            yield (
+                ("units", i, "duty_phone"),
+                f"R8: duty phone '{unit.duty_phone}' must be the extension of a person or of a phone",
+            )
+        if not _members(config, i):
+            yield ("units", i, "members"), f"unit '{unit.id}' has no members to ring"
+        chain = unit.fallback if unit.fallback is not None else config.fallback
+        chain_path = ("units", i, "fallback") if unit.fallback is not None else ("fallback",)
+        yield from _chain_problems(
+            chain, chain_path, f"units[{i}] ({unit.id})", unit.voicemail is not None
+        )
+
+    for i, phone in enumerate(config.phones):
+        if phone.unit is not None and phone.unit not in units:
+            yield ("phones", i, "unit"), _unknown("unit", phone.unit, units)
+
+
+def _members(config: Config, index: int) -> tuple[str, ...]:
+    """A unit's members: those it lists, or else every person whose unit it is."""
+    unit = config.units[index]
+    return unit.members or tuple(p.id for p in config.people if p.unit == unit.id)
+
+
+def _chain_problems(
+    chain: tuple[FallbackItem, ...], path: Path, owner: str, has_voicemail: bool
+) -> Iterator[tuple[Path, str]]:
+    """R3: a chain must end in an answer. Links that cannot act (no cover set) are skipped
+    at call time, so only the answering links matter here."""
+    if not chain:
+        yield path, "R3: an empty chain leaves callers unanswered: end it with voicemail or callback"
+        return
+    for j, item in enumerate(chain):
+        if item in chain[:j]:
+            yield (*path, j), f"'{item}' is in the chain twice"
+    answering = [item for item in chain if item in _ANSWERING]
+    if not answering:
+        yield path, f"R3: the chain {_show(chain)} of {owner} can end unanswered: add voicemail or callback"
+    elif not has_voicemail:
+        yield path, (
+            f"R3: {owner} has no voicemail box, so its chain {_show(chain)} can end unanswered "
+            "(a caller with a hidden number cannot be called back, R4): give it voicemail"
+        )
+
+
+def _show(chain: tuple[FallbackItem, ...]) -> str:
+    return "[" + ", ".join(item.value for item in chain) + "]"
+
+
+def _unique_ids(config: Config) -> Iterator[tuple[Path, str]]:
+    for section, items in (("units", config.units), ("people", config.people)):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id in seen:
+                yield (section, i, "id"), f"id '{item.id}' is already used by {section}[{seen[item.id]}]"
+            else:
+                seen[item.id] = i
+
+
+def _unique_numbers(config: Config) -> Iterator[tuple[Path, str]]:
+    """Every extension and unit number dials exactly one thing."""
+    seen: dict[str, str] = {}
+    entries: list[tuple[Path, str, str]] = [
+        (("switchboard", "extension"), config.switchboard.extension, "the switchboard")
+    ]
+    entries += [(("units", i, "number"), u.number, f"units[{i}] ({u.id})") for i, u in enumerate(config.units)]
+    entries += [
+        (("people", i, "extension"), p.extension, f"people[{i}] ({p.id})") for i, p in enumerate(config.people)
+    ]
+    entries += [
+        (("phones", i, "extension"), p.extension, f"phones[{i}] ({p.name})") for i, p in enumerate(config.phones)
+    ]
+    for path, number, owner in entries:
+        if number in seen:
+            yield path, f"number '{number}' is already used by {seen[number]}"
+        else:
+            seen[number] = owner
+
+
+def _dial_targets(config: Config) -> dict[str, str]:
+    targets = {config.switchboard.extension: "switchboard"}
+    targets.update({u.number: "unit" for u in config.units})
+    targets.update({p.extension: "person" for p in config.people})
+    targets.update({p.extension: "phone" for p in config.phones})
+    return targets
+
+
+def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+    message = f"no {what} has the id '{name}'"
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return message + (f" (did you mean '{close[0]}'?)" if close else "")

@@ -1,0 +1,61 @@
+"""Validated string types for the YAML config: each refuses what Asterisk would choke on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+
+def _pattern(regex: str, what: str, example: str) -> Callable[[str], str]:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"'{value}' is not {what}, e.g. {example}")
+        return value
+
+    return check
+
+
+Identifier = Annotated[
+    str, AfterValidator(_pattern(r"[a-z][a-z0-9_-]{0,31}", "an id (lower-case letters, digits, - and _)", "soc"))
+]
+Extension = Annotated[
+    str, AfterValidator(_pattern(r"[0-9]{2,10}", "an extension (2–10 digits)", '"5001"'))
+]
+PhoneNumber = Annotated[
+    str,
+    AfterValidator(
+        _pattern(
+            r"\+[1-9][0-9]{6,14}|0[1-9][0-9]{5,12}",
+            "a phone number (digits only, +country or a leading 0)",
+            '"+46701234567" or "0701234567"',
+        )
+    ),
+]
+DialString = Annotated[
+    str,
+    AfterValidator(
+        _pattern(r"[A-Za-z][A-Za-z0-9_]*/[^\s&,()|]+", "an Asterisk device (TECH/resource)", "PJSIP/5001")
+    ),
+]
+Mailbox = Annotated[
+    str,
+    AfterValidator(
+        _pattern(r"[0-9A-Za-z_]{1,20}(@[A-Za-z0-9_-]{1,40})?", "a voicemail box (BOX@context)", '"5001@default"')
+    ),
+]
+PromptName = Annotated[
+    str,
+    AfterValidator(
+        _pattern(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}(/[A-Za-z0-9_][A-Za-z0-9_-]{0,63})*", "a prompt name", "soc-telefontid")
+    ),
+]
+Dtmf = Annotated[str, AfterValidator(_pattern(r"[0-9*#]", "one key of the phone", '"1"'))]
+EnvName = Annotated[
+    str, AfterValidator(_pattern(r"[A-Z_][A-Z0-9_]{0,63}", "an environment variable name", "ROUTING_AMI_SECRET"))
+]
+Prefix = Annotated[str, AfterValidator(_pattern(r"[0-9*#]{1,8}", "a dialling prefix", '"0900"'))]

@@ -1,0 +1,113 @@
+"""Load and validate the admins' YAML file; every problem is reported at once, with its line."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from routing.config.crosschecks import cross_check
+from routing.config.errors import ConfigError, ConfigIssue, Path, format_path
+from routing.config.schema import Config
+from routing.config.source import Source, parse
+
+_SECRET_KEYS = {"secret", "password", "token", "pass"}
+
+
+def load_config(file: str | FilePath) -> Config:
+    """Read FILE; raise ConfigError listing every problem, or FileNotFoundError/OSError."""
+    path = FilePath(file)
+    return load_config_text(path.read_text(encoding="utf-8"), str(path))
+
+
+def load_config_text(text: str, file: str = "<config>") -> Config:
+    source, issues = parse(text, file)
+    if source.data is None and issues:
+        raise ConfigError(issues)
+    if not isinstance(source.data, dict):
+        raise ConfigError([source.issue((), "the file must be a mapping of keys, starting with version: 1")])
+    try:
+        config = Config.model_validate(source.data)
+    except ValidationError as exc:
+        issues.extend(_schema_issue(source, error) for error in exc.errors())
+        raise ConfigError(issues) from None
+    issues.extend(cross_check(config, source))
+    if issues:
+        raise ConfigError(issues)
+    return config
+
+
+def _model_at(path: Path) -> type[BaseModel] | None:
+    """The schema model that holds the mapping at `path` (for 'did you mean' on typos)."""
+    model: Any = Config
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            return None
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        nested += [
+            inner
+            for c in candidates
+            for inner in getattr(c, "__args__", ())
+            if isinstance(inner, type) and issubclass(inner, BaseModel)
+        ]
+        if not nested:
+            return None
+        model = nested[0]
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _resolve(source: Source, loc: tuple[int | str, ...]) -> Path:
+    """Pydantic's error location without its union tags, as a key path in the file."""
+    path: Path = ()
+    for part in loc:
+        candidate = (*path, part)
+        if candidate in source.positions.values:
+            path = candidate
+    return path
+
+
+def _schema_issue(source: Source, error: Any) -> ConfigIssue:
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    kind: str = error["type"]
+    path = _resolve(source, loc)
+    if kind == "missing":
+        missing = str(loc[-1])
+        line, column = source.positions.of(path)
+        return ConfigIssue(
+            source.file, line, column, format_path((*path, missing)), f"required key '{missing}' is missing"
+        )
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        parent = path[:-1] if path and path[-1] == key else path
+        return source.issue((*parent, key), _unknown_key_message(parent, key), key=True)
+    if "[key]" in loc:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return source.issue(path, message, key=True)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "string_type" and isinstance(error.get("input"), int | float):
+        message = f'write it in quotes, e.g. "{error["input"]}" (YAML reads bare digits as a number)'
+    elif kind == "literal_error" and path == ("version",):
+        message = "this release reads schema version 1: write version: 1"
+    return source.issue(path, message)
+
+
+def _unknown_key_message(parent: Path, key: str) -> str:
+    if key.lower() in _SECRET_KEYS:
+        return (
+            f"secrets are never written in this file: name an environment variable "
+            f"({key}_env) or a file ({key}_file) that holds the {key}"
+        )
+    model = _model_at(parent)
+    message = f"unknown key '{key}'"
+    if model is not None:
+        close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+        if close:
+            message += f" (did you mean '{close[0]}'?)"
+    return message

@@ -1,0 +1,121 @@
+"""Reads the YAML text and remembers where every key and value stands in the file.
+
+The loader is PyYAML's safe loader with YAML 1.1's surprises taken out: `no`/`on` stay
+strings (a country code NO is not False), dates stay text until the schema reads them (so
+2026-02-30 is reported, not a crash), and digits with a leading zero or a + stay text
+(0701234567 is not an octal number).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from routing.config.errors import ConfigIssue, Path, format_path
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regex)
+        for tag, regex in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^-?(?:[0-9]+\.[0-9]*|\.[0-9]+)$"),
+    list("-.0123456789"),
+)
+
+
+@dataclass
+class Positions:
+    """Line and column (1-based) of each value and each mapping key, by key path."""
+
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def of(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """The closest known position: the path itself, else its nearest parent."""
+        table = self.keys if key else self.values
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in table:
+                return table[path[:cut]]
+            if key and path[:cut] in self.values:
+                return self.values[path[:cut]]
+        return (1, 1)
+
+
+@dataclass
+class Source:
+    file: str
+    data: Any
+    positions: Positions
+
+    def issue(self, path: Path, message: str, *, key: bool = False) -> ConfigIssue:
+        line, column = self.positions.of(path, key=key)
+        return ConfigIssue(self.file, line, column, format_path(path), message)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _walk(node: yaml.Node, path: Path, positions: Positions, file: str, issues: list[ConfigIssue]) -> None:
+    positions.values[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            child = (*path, key)
+            if key in seen:
+                line, column = _mark(key_node)
+                issues.append(
+                    ConfigIssue(file, line, column, format_path(child), f"key given twice (first on line {seen[key]})")
+                )
+                continue
+            seen[key] = _mark(key_node)[0]
+            positions.keys[child] = _mark(key_node)
+            _walk(value_node, child, positions, file, issues)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), positions, file, issues)
+
+
+def parse(text: str, file: str) -> tuple[Source, list[ConfigIssue]]:
+    """Parse YAML text; syntax errors and duplicate keys come back as issues, not exceptions."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Source(file, None, Positions()), [
+                ConfigIssue(file, 1, 1, "(top)", "the file is empty: it needs at least version: 1")
+            ]
+        positions = Positions()
+        issues: list[ConfigIssue] = []
+        _walk(node, (), positions, file, issues)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "not valid YAML"
+        return Source(file, None, Positions()), [
+            ConfigIssue(file, line, column, "(yaml)", f"YAML syntax: {problem}")
+        ]
+    finally:
+        loader.dispose()
+    return Source(file, data, positions), issues

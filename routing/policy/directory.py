@@ -1,0 +1,62 @@
+"""The config compiled for call time: lookups by number, schedules parsed once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from routing.config.schema import Config, FallbackItem, Person, Phone, Unit
+from routing.policy.hours import Calendar, WeekSchedule, holiday_calendar, parse_day_hours
+from routing.policy.ring_limit import ring_timeout_s
+
+
+@dataclass(frozen=True)
+class Directory:
+    config: Config
+    calendar: Calendar
+    working_hours: WeekSchedule
+    phone_hours: Mapping[str, WeekSchedule | None]
+    people: Mapping[str, Person]
+    units: Mapping[str, Unit]
+    members: Mapping[str, tuple[str, ...]]
+    by_extension: Mapping[str, Person]
+    by_number: Mapping[str, Unit]
+    phones: Mapping[str, Phone]
+    ring_timeout_s: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> Directory:
+        cal = config.calendar
+        country = None if cal.holidays == "none" else cal.holidays
+        calendar = Calendar(
+            zone=ZoneInfo(config.timezone),
+            holidays=holiday_calendar(country, cal.holiday_categories),
+            closed_days=frozenset(cal.closed_days),
+            special_hours={day: parse_day_hours(hours) for day, hours in cal.special_hours.items()},
+        )
+        return cls(
+            config=config,
+            calendar=calendar,
+            working_hours=WeekSchedule.from_mapping(config.working_hours),
+            phone_hours={
+                u.id: WeekSchedule.from_mapping(u.phone_hours) if u.phone_hours is not None else None
+                for u in config.units
+            },
+            people={p.id: p for p in config.people},
+            units={u.id: u for u in config.units},
+            members={
+                u.id: u.members or tuple(p.id for p in config.people if p.unit == u.id)
+                for u in config.units
+            },
+            by_extension={p.extension: p for p in config.people},
+            by_number={u.number: u for u in config.units},
+            phones={p.extension: p for p in config.phones},
+            ring_timeout_s=ring_timeout_s(config.ring.max_rings, config.ring.ring_period_s),
+        )
+
+    def person_chain(self, person: Person) -> tuple[FallbackItem, ...]:
+        return person.fallback if person.fallback is not None else self.config.fallback
+
+    def unit_chain(self, unit: Unit) -> tuple[FallbackItem, ...]:
+        return unit.fallback if unit.fallback is not None else self.config.fallback

@@ -1,0 +1,158 @@
+"""One call's progress through its plan: a pure state machine, fed events, giving steps.
+
+Like h11's connection state, every transition is in one table (`_TRANSITIONS`); anything
+not in it is a protocol error the adapter must handle (it never happens silently).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from routing.policy.call import Event, EventKind
+from routing.policy.planner import Plan
+from routing.policy.steps import (
+    CallbackOffer,
+    Finish,
+    Message,
+    Outcome,
+    PlannedStep,
+    Ring,
+    Step,
+    StepKind,
+    Voicemail,
+)
+
+CALLBACK_CONFIRMATION = "Tack. Vi ringer upp dig så snart vi kan."
+
+
+class FlowError(Exception):
+    """An event that the current step cannot have produced. Stable log id: flow.bad_event."""
+
+    log_id = "flow.bad_event"
+
+
+class _Action(Enum):
+    STAY = "stay"  # information only; the step goes on
+    NEXT = "next"  # this step did not answer: go on down the plan
+    ANSWERED = "answered"  # a person (or cover) answered: done
+    VOICEMAIL_DONE = "voicemail_done"
+    CHOICE = "choice"  # a digit at the callback offer: accepted or not
+    HANGUP = "hangup"
+
+
+_RING, _MESSAGE, _VOICEMAIL, _OFFER = Ring, Message, Voicemail, CallbackOffer
+_TRANSITIONS: dict[tuple[type, EventKind], _Action] = {
+    (_RING, EventKind.RINGING): _Action.STAY,
+    (_RING, EventKind.ANSWERED): _Action.ANSWERED,
+    (_RING, EventKind.BUSY): _Action.NEXT,
+    (_RING, EventKind.UNAVAILABLE): _Action.NEXT,
+    (_RING, EventKind.NO_ANSWER): _Action.NEXT,
+    (_RING, EventKind.FAILED): _Action.NEXT,
+    (_MESSAGE, EventKind.COMPLETED): _Action.NEXT,
+    (_MESSAGE, EventKind.DIGIT): _Action.NEXT,  # a key skips the rest of a message
+    (_MESSAGE, EventKind.FAILED): _Action.NEXT,
+    (_VOICEMAIL, EventKind.COMPLETED): _Action.VOICEMAIL_DONE,
+    (_VOICEMAIL, EventKind.FAILED): _Action.NEXT,
+    (_OFFER, EventKind.DIGIT): _Action.CHOICE,
+    (_OFFER, EventKind.NO_ANSWER): _Action.NEXT,
+    (_OFFER, EventKind.COMPLETED): _Action.NEXT,
+    (_OFFER, EventKind.FAILED): _Action.NEXT,
+}
+
+
+class Flow:
+    """Walks a plan. `start()` gives the first step; `feed(event)` the next one, until a
+    `Finish`. The flow keeps the moment and kind of the caller's first R2 answer."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._index = -1
+        self._step: Step | None = None
+        self._confirming = False  # playing the callback confirmation
+        self._answers: list[tuple[Outcome, datetime, str]] = []  # R2 answers, in order
+
+    @property
+    def reached(self) -> Outcome | None:
+        """The latest R2 answer the caller has had, if any."""
+        return self._answers[-1][0] if self._answers else None
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """When the caller first got an R2 answer: the end of their wait."""
+        return self._answers[0][1] if self._answers else None
+
+    @property
+    def step(self) -> Step | None:
+        return self._step
+
+    @property
+    def finished(self) -> bool:
+        return isinstance(self._step, Finish)
+
+    def start(self) -> Step:
+        if self._step is not None:
+            raise FlowError("the flow has started already")
+        return self._advance(self.plan.call.at)
+
+    def feed(self, event: Event) -> Step:
+        step = self._step
+        if step is None or isinstance(step, Finish):
+            raise FlowError(f"no step is waiting for an event ({event.kind})")
+        if event.kind is EventKind.HANGUP:
+            return self._hangup(event.at)
+        if self._confirming:
+            return self._finish(Outcome.CALLBACK, event.at)
+        action = _TRANSITIONS.get((type(step), event.kind))
+        if action is None:
+            raise FlowError(f"a {step.kind} step cannot end with {event.kind}")
+        if action is _Action.STAY:
+            return step
+        if action is _Action.ANSWERED:
+            assert isinstance(step, Ring)
+            outcome = Outcome.COVER if step.kind is StepKind.COVER else Outcome.ANSWERED
+            self._reach(outcome, event.at, step.target)
+            return self._finish(outcome, event.at)
+        if action is _Action.VOICEMAIL_DONE:
+            return self._finish(Outcome.VOICEMAIL, event.at)
+        if action is _Action.CHOICE:
+            assert isinstance(step, CallbackOffer)
+            if event.digit == step.digit:
+                return self._confirm_callback(step, event.at)
+        if isinstance(step, Voicemail) and self.reached is Outcome.VOICEMAIL:
+            self._answers.pop()  # a mailbox that failed did not answer
+        return self._advance(event.at)
+
+    # -- transitions -------------------------------------------------------------------------
+
+    def _advance(self, at: datetime) -> Step:
+        self._index += 1
+        if self._index >= len(self.plan.steps):
+            return self._finish(self.reached or Outcome.FAILED, at)
+        step: PlannedStep = self.plan.steps[self._index]
+        self._step = step
+        if isinstance(step, Message) and step.kind is StepKind.REFERRAL:
+            self._reach(Outcome.REFERRAL, at, step.target)  # R2: a referral message answers
+        elif isinstance(step, Voicemail):
+            self._reach(Outcome.VOICEMAIL, at, step.mailbox)
+        return step
+
+    def _confirm_callback(self, offer: CallbackOffer, at: datetime) -> Step:
+        self._reach(Outcome.CALLBACK, at, offer.target)
+        self._confirming = True
+        self._step = Message(StepKind.CALLBACK, offer.target, None, CALLBACK_CONFIRMATION, ("R4",), "callback booked")
+        return self._step
+
+    def _hangup(self, at: datetime) -> Step:
+        return self._finish(self.reached or Outcome.ABANDONED, at)
+
+    def _finish(self, outcome: Outcome, at: datetime) -> Step:
+        wait = (self.answered_at - self.plan.call.at).total_seconds() if self.answered_at else None
+        by = self._answers[-1][2] if self._answers and outcome.is_r2_answer else None
+        self._step = Finish(outcome, by, wait)
+        return self._step
+
+    # -- R2 bookkeeping ---------------------------------------------------------------------
+
+    def _reach(self, outcome: Outcome, at: datetime, by: str) -> None:
+        self._answers.append((outcome, at, by))

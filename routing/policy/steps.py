@@ -1,0 +1,97 @@
+"""The steps of a call's flow: what the engine asks Asterisk to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class StepKind(StrEnum):
+    """The vocabulary of `call.step` events: which role the step plays in the policy."""
+
+    PERSON = "person"
+    UNIT = "unit"
+    COVER = "cover"
+    DUTY_PHONE = "duty_phone"
+    SWITCHBOARD = "switchboard"
+    PHONE = "phone"
+    REFERRAL = "referral"
+    ANNOUNCEMENT = "announcement"
+    VOICEMAIL = "voicemail"
+    CALLBACK = "callback"
+
+
+class Outcome(StrEnum):
+    """How a call ended (`call.end` outcome); all but ABANDONED and FAILED are R2 answers."""
+
+    ANSWERED = "answered"
+    COVER = "cover"
+    REFERRAL = "referral"
+    VOICEMAIL = "voicemail"
+    CALLBACK = "callback"
+    ABANDONED = "abandoned"
+    FAILED = "failed"
+
+    @property
+    def is_r2_answer(self) -> bool:
+        return self not in (Outcome.ABANDONED, Outcome.FAILED)
+
+
+@dataclass(frozen=True)
+class Ring:
+    """Ring one or more devices together for at most `timeout_s` (R1)."""
+
+    kind: StepKind
+    target: str
+    devices: tuple[str, ...]
+    timeout_s: float
+    rules: tuple[str, ...]
+    why: str
+    mobile_leg: bool = False  # R14: one device is an approved mobile reached through the trunk
+
+
+@dataclass(frozen=True)
+class Message:
+    """Play a message: a recorded prompt where the admin has one, else `text` spoken in Swedish."""
+
+    kind: StepKind
+    target: str
+    prompt: str | None
+    text: str
+    rules: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    kind: StepKind  # always VOICEMAIL; kept so every step answers `.kind`
+    target: str
+    mailbox: str
+    rules: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class CallbackOffer:
+    """Offer a callback: the caller presses `digit` within `timeout_s` to ask for one (R4)."""
+
+    kind: StepKind
+    target: str
+    digit: str
+    timeout_s: float
+    text: str
+    rules: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The flow is over; the adapter hangs up or leaves the bridged call alone."""
+
+    outcome: Outcome
+    by: str | None
+    wait_s: float | None  # seconds until the caller got an R2 answer; None without one
+
+
+PlannedStep = Ring | Message | Voicemail | CallbackOffer
+Step = PlannedStep | Finish

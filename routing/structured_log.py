@@ -1,0 +1,60 @@
+"""Logging setup: one JSON object per line for operators' tools, readable on a terminal.
+
+Every line has `timestamp` (ISO-8601 with the local offset), `level` and `event`; call events
+add `call_id`. Caller numbers are masked by default (R12), see `routing.masking`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import MutableMapping
+from datetime import datetime
+from typing import Any, Literal, TextIO
+
+import structlog
+
+from routing.masking import mask_processor
+
+LogFormat = Literal["json", "console", "auto"]
+
+
+def _timestamp(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event["timestamp"] = datetime.now().astimezone().isoformat(timespec="milliseconds")
+    return event
+
+
+def _json_line(obj: Any, **kwargs: Any) -> str:
+    # Swedish names stay readable (ensure_ascii=False); one object per line, nothing else.
+    kwargs.setdefault("default", str)
+    return json.dumps(obj, ensure_ascii=False, **kwargs)
+
+
+def configure_logging(
+    fmt: LogFormat = "auto",
+    level: str = "info",
+    *,
+    mask_numbers: bool = True,
+    stream: TextIO | None = None,
+) -> None:
+    out = stream if stream is not None else sys.stderr
+    use_console = fmt == "console" or (fmt == "auto" and out.isatty())
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        _timestamp,
+    ]
+    if mask_numbers:
+        processors.append(mask_processor)
+    processors.append(structlog.processors.format_exc_info)
+    if use_console:
+        processors.append(structlog.dev.ConsoleRenderer(colors=out.isatty()))
+    else:
+        processors.append(structlog.processors.JSONRenderer(serializer=_json_line))
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
