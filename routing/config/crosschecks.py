@@ -30,10 +30,11 @@ def _problems(config: Config) -> Iterator[tuple[Path, str]]:
         if person.cover is not None:
             if person.cover == person.extension:
                 yield ("people", i, "cover"), "a person cannot be their own cover position"
-            elif person.cover not in targets or targets[person.cover] == "switchboard":
+            elif person.cover not in targets:
                 yield (
                     ("people", i, "cover"),
-                    f"cover '{person.cover}' is no person's or phone's extension and no unit's number",
+                    f"cover '{person.cover}' is not the extension of a person, a phone or the "
+                    "switchboard, nor a unit's number",
                 )
         if person.forward_to_mobile is not None and person.mobile is None:
             yield ("people", i, "forward_to_mobile"), "R14: forwarding to a mobile needs the person's mobile number"
