@@ -42,6 +42,8 @@ class Event:
     digit: str | None = None
 
     def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("Event.at must be an aware datetime")
         if (self.kind is EventKind.DIGIT) != (self.digit is not None):
             raise ValueError("a DIGIT event carries exactly one digit; other events carry none")
         if self.digit is not None and (len(self.digit) != 1 or self.digit not in "0123456789*#"):

@@ -55,12 +55,13 @@ class Chain:
             self.ring(Ring(kind, number, (phone.device,), timeout, ("R1", *rules), why))
         elif number in d.by_number:
             unit = d.by_number[number]
-            present = self.present_members(unit.id)
-            if present:
-                devices = tuple(d.people[p].device for p in present)
+            devices = tuple(
+                d.people[p].device for p in self.present_members(unit.id) if d.people[p].device not in self.rung
+            )
+            if devices:
                 self.ring(Ring(kind, unit.id, devices, timeout, ("R1", *rules), why))
             else:
-                self.notes.append(f"no member of {unit.id} is in: its duty phone instead")
+                self.notes.append(f"no member of {unit.id} is in who has not rung already: its duty phone instead")
                 self.ring_number(unit.duty_phone, kind, f"duty phone of {unit.id}", hops + 1, rules)
         elif number == d.config.switchboard.extension:
             self.ring_switchboard(why)

@@ -184,6 +184,7 @@ def holiday_calendar(country: str | None, categories: Iterable[str]) -> Mapping[
         # package do so by default); Sundays belong to the weekly hours, so ask for real
         # holidays only.
         kwargs["include_sundays"] = False
+        kwargs["language"] = "sv"  # names as Swedish admins know them: Midsommarafton …
     try:
         table: Mapping[date, str] = holidays.country_holidays(country.upper(), **kwargs)
     except NotImplementedError as exc:
