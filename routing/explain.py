@@ -22,7 +22,7 @@ def describe_step(step: PlannedStep) -> str:
         return f"ring {kind} {step.target}: {devices}{mobile}, at most {step.timeout_s:g} s"
     if isinstance(step, Message):
         source = f"prompt '{step.prompt}', else spoken" if step.prompt else "spoken"
-        return f"{kind} message ({source}): \"{step.text}\""
+        return f'{kind} message ({source}): "{step.text}"'
     if isinstance(step, Voicemail):
         return f"voicemail {step.mailbox} ({step.why})"
     if isinstance(step, CallbackOffer):
@@ -32,14 +32,12 @@ def describe_step(step: PlannedStep) -> str:
 
 def explain(plan: Plan, *, mask: bool = True, zone_name: str = "") -> str:
     call = plan.call
-    if call.caller is None:
-        caller = "a hidden number"
-    else:
-        caller = mask_number(call.caller) if mask else call.caller
+    caller = call.caller if call.caller is None or not mask else mask_number(call.caller)
     origin = "internal" if call.internal else "external"
+    when = call.at.isoformat(timespec="minutes")
     lines = [
         f"Call to {call.called}: {plan.target_kind} {plan.target}",
-        f"From {caller} ({origin}) at {call.at.isoformat(timespec='minutes')} {zone_name}".rstrip(),
+        f"From {caller or 'a hidden number'} ({origin}) at {when} {zone_name}".rstrip(),
         f"Hours: {_STATE_TEXT[plan.open_state]}",
         "",
     ]
@@ -51,7 +49,8 @@ def explain(plan: Plan, *, mask: bool = True, zone_name: str = "") -> str:
         if isinstance(step, Ring) and first_answer is None:
             ringing += step.timeout_s
         if first_answer is None and (
-            isinstance(step, Voicemail | CallbackOffer) or (isinstance(step, Message) and step.kind is StepKind.REFERRAL)
+            isinstance(step, Voicemail | CallbackOffer)
+            or (isinstance(step, Message) and step.kind is StepKind.REFERRAL)
         ):
             first_answer = number
     if plan.notes:

@@ -45,10 +45,7 @@ class Directory:
             },
             people={p.id: p for p in config.people},
             units={u.id: u for u in config.units},
-            members={
-                u.id: u.members or tuple(p.id for p in config.people if p.unit == u.id)
-                for u in config.units
-            },
+            members={u.id: u.members or tuple(p.id for p in config.people if p.unit == u.id) for u in config.units},
             by_extension={p.extension: p for p in config.people},
             by_number={u.number: u for u in config.units},
             phones={p.extension: p for p in config.phones},

@@ -68,14 +68,14 @@ class Chain:
 
     def present_members(self, unit: str) -> tuple[str, ...]:
         """Members without a referral in force (R11: people who are away are not rung)."""
-        return tuple(
-            p for p in self.directory.members[unit] if self.state.referral(p, self.at) is None
-        )
+        return tuple(p for p in self.directory.members[unit] if self.state.referral(p, self.at) is None)
 
     def ring_switchboard(self, why: str) -> None:
         board = self.directory.config.switchboard
         self.ring(
-            Ring(StepKind.SWITCHBOARD, board.extension, (board.device,), self.directory.ring_timeout_s, ("R1", "R2"), why)
+            Ring(
+                StepKind.SWITCHBOARD, board.extension, (board.device,), self.directory.ring_timeout_s, ("R1", "R2"), why
+            )
         )
 
     def voicemail(self, mailbox: str | None, target: str, why: str, rules: tuple[str, ...] = ("R2",)) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,7 +64,7 @@ def parse_day_hours(value: object) -> tuple[TimeRange, ...]:
         return (parse_time_range(value),)
     if isinstance(value, list | tuple):
         ranges = sorted(parse_time_range(str(item)) for item in value)
-        for before, after in zip(ranges, ranges[1:], strict=False):
+        for before, after in pairwise(ranges):
             if after.start < before.end:
                 raise ValueError(f"ranges {before} and {after} overlap")
         return tuple(ranges)
@@ -105,9 +107,7 @@ class WeekSchedule:
         return any(r.contains(minute) for r in self.days[weekday])
 
     def __str__(self) -> str:
-        return ", ".join(
-            f"{DAY_NAMES[i]} {' '.join(str(r) for r in rs)}" for i, rs in enumerate(self.days) if rs
-        )
+        return ", ".join(f"{DAY_NAMES[i]} {' '.join(str(r) for r in rs)}" for i, rs in enumerate(self.days) if rs)
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def holiday_calendar(country: str | None, categories: Iterable[str]) -> Mapping[
         return {}
     import holidays  # heavy import, only needed when a country is set
 
-    kwargs: dict[str, object] = {"categories": tuple(categories)}
+    kwargs: dict[str, Any] = {"categories": tuple(categories)}
     if country.upper() == "SE":
         # The Swedish calendar can count every Sunday as a holiday (some releases of the
         # package do so by default); Sundays belong to the weekly hours, so ask for real

@@ -64,14 +64,14 @@ def _person(chain: Chain, person: Person, call: Call) -> OpenState:
         chain.steps.append(_closed_announcement(d, unit))
     referral = chain.state.referral(person.id, chain.at)
     if referral is not None:
-        rules = ("R2", "R11", "R15") if person.mobile else ("R2", "R11")
+        told: tuple[str, ...] = ("R2", "R11", "R15") if person.mobile else ("R2", "R11")
         chain.steps.append(
             Message(
                 StepKind.REFERRAL,
                 person.id,
                 None,
                 referral_text(person.name, referral, person.mobile, chain.at),
-                rules,
+                told,
                 f"{person.id} has a referral: {referral.reason}",
             )
         )
@@ -142,7 +142,6 @@ def _phone(chain: Chain, phone: Phone) -> None:
 
 def _closed_announcement(d: Directory, unit: Unit) -> PlannedStep:
     text = (
-        f"Du har ringt {unit.name}. Vi har stängt just nu. "
-        f"Vi har öppet {spoken_swedish.weekly_hours(d.working_hours)}."
+        f"Du har ringt {unit.name}. Vi har stängt just nu. Vi har öppet {spoken_swedish.weekly_hours(d.working_hours)}."
     )
     return Message(StepKind.ANNOUNCEMENT, unit.id, unit.hours_announcement, text, ("R6", "R9"), "outside working hours")

@@ -25,12 +25,13 @@ def test_python_dash_m_routing_checks_the_example() -> None:
 
 def test_check_refuses_a_broken_file_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text(EXAMPLE.read_text(encoding="utf-8").replace("    cover: \"6002\"", "    cover: \"6999\""))
+    broken.write_text(EXAMPLE.read_text(encoding="utf-8").replace('    cover: "6002"', '    cover: "6999"'))
     assert main(["check", "--config", str(broken)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith(f"{broken}:")
     assert err[0].endswith(
-        "people[3].cover: cover '6999' is not the extension of a person, a phone or the switchboard, nor a unit's number"
+        "people[3].cover: cover '6999' is not the extension of a person, a phone or the switchboard, "
+        "nor a unit's number"
     )
     assert err[-1] == f"{broken}: 1 error; nothing changed"
 

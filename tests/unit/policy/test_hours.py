@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -110,7 +110,7 @@ NO_HOLIDAYS = Calendar(STHLM)
     ],
 )
 def test_r6_dst_switch_days_use_the_wall_clock(utc: str, is_open: bool) -> None:
-    moment = datetime.fromisoformat(utc).replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
     assert NO_HOLIDAYS.is_open(SEVEN_DAYS, moment) is is_open
 
 

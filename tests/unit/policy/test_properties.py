@@ -125,7 +125,9 @@ def calls(draw: st.DrawFn, data: dict[str, Any]) -> tuple[Call, RoutingState]:
     referrals = {}
     for p in data["people"]:
         if draw(st.integers(0, 3)) == 0:
-            until = draw(st.sampled_from([None, when + timedelta(hours=1), when - timedelta(hours=1), date(2028, 1, 1)]))
+            until = draw(
+                st.sampled_from([None, when + timedelta(hours=1), when - timedelta(hours=1), date(2028, 1, 1)])
+            )
             referrals[p["id"]] = Referral(p["id"], draw(st.sampled_from(list(Reason))), until)
     call = Call(draw(st.sampled_from(numbers)), caller, draw(st.booleans()), when)
     return call, RoutingState(referrals)
@@ -168,7 +170,11 @@ def test_r1_r2_r3_every_flow_ends_answered_or_abandoned(data: st.DataObject) -> 
             event = Event(kind, now)
         elif isinstance(step, Voicemail):
             last_resort = step.mailbox == config.switchboard.voicemail
-            kind = EventKind.COMPLETED if last_resort else data.draw(st.sampled_from([EventKind.COMPLETED, EventKind.FAILED]))
+            kind = (
+                EventKind.COMPLETED
+                if last_resort
+                else data.draw(st.sampled_from([EventKind.COMPLETED, EventKind.FAILED]))
+            )
             event = Event(kind, now)
         elif isinstance(step, CallbackOffer):
             digit = data.draw(st.sampled_from([None, "1", "2", "#"]))
