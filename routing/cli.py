@@ -17,6 +17,7 @@ from routing.policy.directory import Directory
 from routing.policy.planner import plan_call
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
+from routing.sandbox.cli import register as register_sandbox
 from routing.structured_log import configure_logging
 
 EXIT_OK = 0
@@ -123,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="pretend PERSON has a referral, e.g. soc1=meeting@13:00 or soc2=vacation@2026-12-07",
     )
     exp.set_defaults(func=cmd_explain)
+
+    register_sandbox(commands)
     return parser
 
 
