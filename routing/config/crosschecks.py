@@ -6,15 +6,32 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from routing.config.errors import ConfigIssue, Path
+from routing.config.errors import ConfigIssue, Path, format_path
 from routing.config.schema import Config, FallbackItem
 from routing.config.source import Source
+from routing.policy.hours import DAY_NAMES, parse_day_key
 
 _ANSWERING = (FallbackItem.VOICEMAIL, FallbackItem.CALLBACK)
 
 
 def cross_check(config: Config, source: Source) -> list[ConfigIssue]:
-    return [source.issue(path, message) for path, message in _problems(config)]
+    issues = [source.issue(path, message) for path, message in _problems(config)]
+    # A day given twice is a key problem: point at the key that repeats the day.
+    issues += [source.issue(path, message, key=True) for path, message in _week_problems(config)]
+    return issues
+
+
+def _week_problems(config: Config) -> Iterator[tuple[Path, str]]:
+    weeks: list[tuple[Path, dict[str, str | list[str]]]] = [(("working_hours",), config.working_hours)]
+    weeks += [(("units", i, "phone_hours"), u.phone_hours) for i, u in enumerate(config.units) if u.phone_hours]
+    for path, week in weeks:
+        first: dict[int, str] = {}
+        for key in week:
+            for day in parse_day_key(key):
+                if day in first:
+                    yield (*path, key), f"{DAY_NAMES[day]} is given twice: in '{first[day]}' and in '{key}'"
+                    break
+                first[day] = key
 
 
 def _problems(config: Config) -> Iterator[tuple[Path, str]]:
@@ -38,31 +55,31 @@ def _problems(config: Config) -> Iterator[tuple[Path, str]]:
                 )
         if person.forward_to_mobile is not None and person.mobile is None:
             yield ("people", i, "forward_to_mobile"), "R14: forwarding to a mobile needs the person's mobile number"
-        chain = person.fallback if person.fallback is not None else config.fallback
-        chain_path: Path = ("people", i, "fallback") if person.fallback is not None else ("fallback",)
-        yield from _chain_problems(
-            chain, chain_path, f"people[{i}] ({person.id})", person.voicemail is not None
-        )
+        yield from _owner_chain(config, ("people", i), person.id, person.fallback, person.voicemail)
 
     for i, unit in enumerate(config.units):
         for j, member in enumerate(unit.members):
             if member not in people:
                 yield ("units", i, "members", j), _unknown("person", member, people)
+            elif member in unit.members[:j]:
+                yield ("units", i, "members", j), f"'{member}' is listed twice in members"
         if unit.telephone_officer not in people:
             yield ("units", i, "telephone_officer"), "R10: " + _unknown("person", unit.telephone_officer, people)
         kind = targets.get(unit.duty_phone)
         if kind not in ("person", "phone"):
+            what = {"unit": "a unit's number", "switchboard": "the switchboard's extension"}
+            is_what = what.get(kind or "", "nobody's extension")
             yield (
                 ("units", i, "duty_phone"),
-                f"R8: duty phone '{unit.duty_phone}' must be the extension of a person or of a phone",
+                f"R8: duty phone '{unit.duty_phone}' is {is_what}: "
+                "it must be the extension of a person or of a shared phone (phones:)",
             )
         if not _members(config, i):
             yield ("units", i, "members"), f"unit '{unit.id}' has no members to ring"
-        chain = unit.fallback if unit.fallback is not None else config.fallback
-        chain_path = ("units", i, "fallback") if unit.fallback is not None else ("fallback",)
-        yield from _chain_problems(
-            chain, chain_path, f"units[{i}] ({unit.id})", unit.voicemail is not None
-        )
+        yield from _owner_chain(config, ("units", i), unit.id, unit.fallback, unit.voicemail)
+
+    # The default chain is checked once, not once for every person and unit that uses it.
+    yield from _chain_problems(config.fallback, ("fallback",))
 
     for i, phone in enumerate(config.phones):
         if phone.unit is not None and phone.unit not in units:
@@ -75,9 +92,22 @@ def _members(config: Config, index: int) -> tuple[str, ...]:
     return unit.members or tuple(p.id for p in config.people if p.unit == unit.id)
 
 
-def _chain_problems(
-    chain: tuple[FallbackItem, ...], path: Path, owner: str, has_voicemail: bool
+def _owner_chain(
+    config: Config, owner: Path, name: str, own: tuple[FallbackItem, ...] | None, voicemail: str | None
 ) -> Iterator[tuple[Path, str]]:
+    """A person's or unit's own chain (if set), and the mailbox its chain needs (R3)."""
+    if own is not None:
+        yield from _chain_problems(own, (*owner, "fallback"))
+    chain = own if own is not None else config.fallback
+    if voicemail is None and any(item in _ANSWERING for item in chain):
+        whose = "its chain" if own is not None else "the default chain"
+        yield (*owner, "voicemail"), (
+            f"R3: {format_path(owner)} ({name}) has no voicemail box, so {whose} {_show(chain)} can end "
+            "unanswered (a caller with a hidden number cannot be called back, R4): give it voicemail"
+        )
+
+
+def _chain_problems(chain: tuple[FallbackItem, ...], path: Path) -> Iterator[tuple[Path, str]]:
     """R3: a chain must end in an answer. Links that cannot act (no cover set) are skipped
     at call time, so only the answering links matter here."""
     if not chain:
@@ -85,15 +115,9 @@ def _chain_problems(
         return
     for j, item in enumerate(chain):
         if item in chain[:j]:
-            yield (*path, j), f"'{item}' is in the chain twice"
-    answering = [item for item in chain if item in _ANSWERING]
-    if not answering:
-        yield path, f"R3: the chain {_show(chain)} of {owner} can end unanswered: add voicemail or callback"
-    elif not has_voicemail:
-        yield path, (
-            f"R3: {owner} has no voicemail box, so its chain {_show(chain)} can end unanswered "
-            "(a caller with a hidden number cannot be called back, R4): give it voicemail"
-        )
+            yield (*path, j), f"'{item}' is in the chain twice: give each link once"
+    if not any(item in _ANSWERING for item in chain):
+        yield path, f"R3: the chain {_show(chain)} can end unanswered: add voicemail or callback"
 
 
 def _show(chain: tuple[FallbackItem, ...]) -> str:
@@ -101,13 +125,14 @@ def _show(chain: tuple[FallbackItem, ...]) -> str:
 
 
 def _unique_ids(config: Config) -> Iterator[tuple[Path, str]]:
-    for section, items in (("units", config.units), ("people", config.people)):
+    sections = (("units", [u.id for u in config.units]), ("people", [p.id for p in config.people]))
+    for section, ids in sections:
         seen: dict[str, int] = {}
-        for i, item in enumerate(items):
-            if item.id in seen:
-                yield (section, i, "id"), f"id '{item.id}' is already used by {section}[{seen[item.id]}]"
+        for i, item_id in enumerate(ids):
+            if item_id in seen:
+                yield (section, i, "id"), f"id '{item_id}' is already used by {section}[{seen[item_id]}]"
             else:
-                seen[item.id] = i
+                seen[item_id] = i
 
 
 def _unique_numbers(config: Config) -> Iterator[tuple[Path, str]]:

@@ -15,6 +15,26 @@ from routing.config.source import Source, parse
 
 _SECRET_KEYS = {"secret", "password", "token", "pass"}
 
+# Required keys that a rule of the policy depends on: (rule, why), said after the key is named.
+_R14 = "forwarding desk calls to a mobile needs the head of unit's written approval"
+_R18 = "calling pay services needs the head of unit's written permission"
+_REQUIRED_BY_RULE: dict[tuple[str, ...], tuple[str, str]] = {
+    ("telephone_officer",): (
+        "R10",
+        "every unit needs a telephone officer (telefonansvarig) registered with the switchboard; "
+        "write the id of a person",
+    ),
+    ("duty_phone",): (
+        "R8",
+        "every unit needs a duty phone (jourtelefon) that is open all working hours; "
+        "write the extension of a person or a shared phone",
+    ),
+    ("forward_to_mobile", "approved_by"): ("R14", f"{_R14}, naming who approved it"),
+    ("forward_to_mobile", "approved_on"): ("R14", f"{_R14}, with its date (YYYY-MM-DD)"),
+    ("pay_services", "approved_by"): ("R18", f"{_R18}, naming who gave it"),
+    ("pay_services", "approved_on"): ("R18", f"{_R18}, with its date (YYYY-MM-DD)"),
+}
+
 
 def load_config(file: str | FilePath) -> Config:
     """Read FILE; raise ConfigError listing every problem, or FileNotFoundError/OSError."""
@@ -45,7 +65,8 @@ def _model_at(path: Path) -> type[BaseModel] | None:
     for part in path:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
+        fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        field = fields.get(part)
         if field is None:
             return None
         annotation = field.annotation
@@ -80,22 +101,32 @@ def _schema_issue(source: Source, error: Any) -> ConfigIssue:
     if kind == "missing":
         missing = str(loc[-1])
         line, column = source.positions.of(path)
-        return ConfigIssue(
-            source.file, line, column, format_path((*path, missing)), f"required key '{missing}' is missing"
-        )
+        message = f"required key '{missing}' is missing"
+        names = tuple(part for part in loc if isinstance(part, str))
+        for tail, (rule, why) in _REQUIRED_BY_RULE.items():
+            if names[-len(tail) :] == tail:
+                message = f"{rule}: {message}: {why}"
+        return ConfigIssue(source.file, line, column, format_path((*path, missing)), message)
     if kind == "extra_forbidden":
         key = str(loc[-1])
         parent = path[:-1] if path and path[-1] == key else path
         return source.issue((*parent, key), _unknown_key_message(parent, key), key=True)
-    if "[key]" in loc:
-        message = str(error["msg"]).removeprefix("Value error, ")
-        return source.issue(path, message, key=True)
     message = str(error["msg"]).removeprefix("Value error, ")
-    if kind == "string_type" and isinstance(error.get("input"), int | float):
-        message = f'write it in quotes, e.g. "{error["input"]}" (YAML reads bare digits as a number)'
+    value = error.get("input")
+    if kind.startswith("date_"):
+        reason = (error.get("ctx") or {}).get("error", "write it as YYYY-MM-DD")
+        message = f"'{value}' is not a date (YYYY-MM-DD): {reason}"
+    elif value is None and kind.endswith("_type"):
+        message = "no value is given here: write one after the colon"
+    elif kind == "string_type" and isinstance(value, int | float):
+        message = f'write it in quotes, e.g. "{value}" (YAML reads bare digits as a number)'
+    elif kind in ("model_type", "dict_type"):
+        message = "write a mapping here (key: value lines, or {key: value, ...})"
+    elif kind in ("tuple_type", "list_type"):
+        message = "write a list here (- item lines, or [a, b, ...])"
     elif kind == "literal_error" and path == ("version",):
         message = "this release reads schema version 1: write version: 1"
-    return source.issue(path, message)
+    return source.issue(path, message, key="[key]" in loc)
 
 
 def _unknown_key_message(parent: Path, key: str) -> str:

@@ -6,25 +6,39 @@ Cross-references (a cover that names no one, a duplicate extension …) are chec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from routing.config.fields import (
     DialString,
     Dtmf,
     EnvName,
     Extension,
+    HttpUrl,
     Identifier,
+    ListenAddress,
     Mailbox,
     PhoneNumber,
     Prefix,
     PromptName,
+    StoreUrl,
+    TrunkTemplate,
 )
-from routing.policy.hours import WeekSchedule, parse_day_hours, parse_day_key
+from routing.policy.hours import parse_day_hours, parse_day_key
 
 HOLIDAY_CATEGORIES = ("public", "de_facto", "bank", "optional")
 
@@ -38,19 +52,17 @@ def _check_day_key(key: str) -> str:
     return key
 
 
-def _check_day_hours(value: str | list[str]) -> str | list[str]:
+def _check_day_hours(value: object) -> object:
+    """Runs before pydantic's own check, so a bare number gets one clear message rather than
+    one per branch of str | list[str]."""
     parse_day_hours(value)
     return value
 
 
-def _check_week(mapping: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
-    WeekSchedule.from_mapping(mapping)
-    return mapping
-
-
 DayKey = Annotated[str, AfterValidator(_check_day_key)]
-DayHours = Annotated[str | list[str], AfterValidator(_check_day_hours)]
-WeeklyHours = Annotated[dict[DayKey, DayHours], AfterValidator(_check_week)]
+DayHours = Annotated[str | list[str], BeforeValidator(_check_day_hours)]
+# A day given twice (mon-fri and wed) is reported by crosschecks.py, at the key that repeats it.
+WeeklyHours = dict[DayKey, DayHours]
 
 
 def _check_zone(name: str) -> str:
@@ -83,33 +95,56 @@ class FallbackItem(StrEnum):
 
 class CalendarConfig(Model):
     holidays: Annotated[str, AfterValidator(_check_country)] = "SE"
-    holiday_categories: tuple[Literal["public", "de_facto", "bank", "optional"], ...] = (
-        "public",
-        "de_facto",
-    )
+    holiday_categories: Annotated[
+        tuple[Literal["public", "de_facto", "bank", "optional"], ...], Field(validate_default=True)
+    ] = ("public", "de_facto")
     closed_days: tuple[date, ...] = ()
     special_hours: dict[date, DayHours] = Field(default_factory=dict)
 
+    @field_validator("holiday_categories")
+    @classmethod
+    def _categories_of_country(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Not every country has every category (NO has public holidays only): refuse here
+        what would otherwise fail when the service starts."""
+        country = info.data.get("holidays")
+        if country is None or country == "none":
+            return value
+        import holidays as holiday_tables  # heavy import, only needed when a country is set
+
+        supported = holiday_tables.country_holidays(country).supported_categories
+        for category in value:
+            if category not in supported:
+                raise ValueError(
+                    f"the holiday calendar of {country} has no '{category}' holidays: "
+                    f"use {', '.join(sorted(supported))}"
+                )
+        return value
+
 
 class RingConfig(Model):
-    max_rings: int = Field(5, ge=1, le=20)
-    ring_period_s: float = Field(6.0, gt=0, le=30)
+    max_rings: int = Field(default=5, ge=1, le=20)
+    ring_period_s: float = Field(default=6.0, gt=0, le=30)
 
 
 class CallbackConfig(Model):
     digit: Dtmf = "1"
-    timeout_s: float = Field(8.0, gt=0, le=60)
+    timeout_s: float = Field(default=8.0, gt=0, le=60)
 
 
 def _exactly_one_secret(env: str | None, file: str | None, what: str) -> None:
     """Secrets are never in this file: exactly one environment variable or file names one."""
-    if (env is None) == (file is None):
-        raise ValueError(f"name the {what} with exactly one of {what}_env or {what}_file")
+    if env is not None and file is not None:
+        raise ValueError(f"give one of {what}_env and {what}_file, not both")
+    if env is None and file is None:
+        raise ValueError(
+            f"the {what} is missing: secrets are never written in this file, so name an "
+            f"environment variable ({what}_env) or a file ({what}_file) that holds it"
+        )
 
 
 class AmiConfig(Model):
     host: str = "127.0.0.1"
-    port: int = Field(5038, ge=1, le=65535)
+    port: int = Field(default=5038, ge=1, le=65535)
     username: str = "routing"
     secret_env: EnvName | None = None
     secret_file: str | None = None
@@ -121,7 +156,7 @@ class AmiConfig(Model):
 
 
 class AriConfig(Model):
-    url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$")] = "http://127.0.0.1:8088"
+    url: HttpUrl = "http://127.0.0.1:8088"
     username: str = "routing"
     password_env: EnvName | None = None
     password_file: str | None = None
@@ -134,7 +169,7 @@ class AriConfig(Model):
 
 
 class AgiConfig(Model):
-    listen: Annotated[str, Field(pattern=r"^[0-9A-Za-z.:\[\]-]+:\d{1,5}$")] = "127.0.0.1:4573"
+    listen: ListenAddress = "127.0.0.1:4573"
 
 
 class AsteriskConfig(Model):
@@ -155,6 +190,22 @@ class Approval(Model):
 
     approved_by: Annotated[str, Field(min_length=2)]
     approved_on: date
+
+
+def _approval(rule: str, key: str, what: str) -> Callable[[object], object]:
+    """`forward_to_mobile: true` is the natural mistake: say what the approval must hold."""
+
+    def check(value: object) -> object:
+        if value is not None and not isinstance(value, dict):
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            raise ValueError(
+                f"{rule}: {what} needs the head of unit's written approval {{approved_by, approved_on}}, "
+                f"not {shown}: write {key}: {{approved_by: NAME, approved_on: YYYY-MM-DD}} "
+                "or leave the key out"
+            )
+        return value
+
+    return check
 
 
 class Unit(Model):
@@ -179,8 +230,14 @@ class Person(Model):
     mobile: PhoneNumber | None = None
     cover: Extension | None = None
     voicemail: Mailbox | None = None
-    forward_to_mobile: Approval | None = None
-    pay_services: Approval | None = None
+    forward_to_mobile: Annotated[
+        Approval | None,
+        BeforeValidator(_approval("R14", "forward_to_mobile", "forwarding desk calls to a mobile")),
+    ] = None
+    pay_services: Annotated[
+        Approval | None,
+        BeforeValidator(_approval("R18", "pay_services", "calling pay services (premium rate)")),
+    ] = None
     fallback: tuple[FallbackItem, ...] | None = None
 
 
@@ -194,9 +251,7 @@ class Phone(Model):
 
 
 class Outbound(Model):
-    trunk: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*/\S*\{number\}\S*$")] = (
-        "PJSIP/{number}@operator"
-    )
+    trunk: TrunkTemplate = "PJSIP/{number}@operator"
     barred_prefixes: tuple[Prefix, ...] = ("0900", "0939", "0944", "099")
     private_prefix: Prefix | None = None
 
@@ -208,9 +263,7 @@ class LoggingConfig(Model):
 
 
 class StoreConfig(Model):
-    url: Annotated[str, Field(pattern=r"^(sqlite:///|postgresql://)\S+$")] = (
-        "sqlite:///var/lib/routing/routing.db"
-    )
+    url: StoreUrl = "sqlite:///var/lib/routing/routing.db"
 
 
 class Config(Model):
@@ -220,7 +273,7 @@ class Config(Model):
     working_hours: WeeklyHours
     ring: RingConfig = RingConfig()
     callback: CallbackConfig = CallbackConfig()
-    max_redirects: int = Field(3, ge=0, le=10)
+    max_redirects: int = Field(default=3, ge=0, le=10)
     asterisk: AsteriskConfig
     switchboard: Switchboard
     units: tuple[Unit, ...] = ()

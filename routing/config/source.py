@@ -21,11 +21,21 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
+_REPLACED_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("timestamp", "bool", "int", "float"))
+# PyYAML's wording, with what an admin most likely has to change.
+_SYNTAX_HINTS = {
+    "mapping values are not allowed here": "check the indentation, or put a value that contains ': ' in quotes",
+    "found character '\\t' that cannot start any token": "indent with spaces, not tabs",
+    "expected <block end>": "check the indentation, and that every quote is closed",
+    "found undefined alias": "a value starting with * must be in quotes",
+    "that cannot start any token": "put a value starting with this character in quotes",
+}
+
 _Loader.yaml_implicit_resolvers = {
     first: [
         (tag, regex)
         for tag, regex in resolvers
-        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if tag not in _REPLACED_TAGS
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -91,9 +101,23 @@ def _walk(node: yaml.Node, path: Path, positions: Positions, file: str, issues: 
             seen[key] = _mark(key_node)[0]
             positions.keys[child] = _mark(key_node)
             _walk(value_node, child, positions, file, issues)
+            if isinstance(value_node, yaml.CollectionNode) and value_node.start_mark.line > key_node.start_mark.line:
+                # A block mapping or list starts on the line after its key: a problem with the
+                # whole block (a key missing in it, two secrets …) is shown at its key's line.
+                positions.values[child] = _mark(key_node)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), positions, file, issues)
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "not valid YAML"
+    message = f"YAML syntax: {problem}"
+    start, where = exc.context_mark, exc.problem_mark
+    if exc.context and start is not None and where is not None and start.line != where.line:
+        message += f" ({exc.context} that starts on line {start.line + 1})"
+    hint = next((hint for text, hint in _SYNTAX_HINTS.items() if text in problem), None)
+    return f"{message}: {hint}" if hint else message
 
 
 def parse(text: str, file: str) -> tuple[Source, list[ConfigIssue]]:
@@ -112,10 +136,7 @@ def parse(text: str, file: str) -> tuple[Source, list[ConfigIssue]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or "not valid YAML"
-        return Source(file, None, Positions()), [
-            ConfigIssue(file, line, column, "(yaml)", f"YAML syntax: {problem}")
-        ]
+        return Source(file, None, Positions()), [ConfigIssue(file, line, column, "(yaml)", _syntax_message(exc))]
     finally:
         loader.dispose()
     return Source(file, data, positions), issues
