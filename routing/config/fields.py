@@ -114,3 +114,7 @@ StoreUrl = Annotated[
         )
     ),
 ]
+AbsolutePath = Annotated[
+    str,
+    BeforeValidator(_pattern(r"/[^\s\x00]*", "an absolute path without spaces", '"/var/lib/routing/prompts"')),
+]

@@ -124,6 +124,8 @@ def _schema_issue(source: Source, error: Any) -> ConfigIssue:
         message = "write a mapping here (key: value lines, or {key: value, ...})"
     elif kind in ("tuple_type", "list_type"):
         message = "write a list here (- item lines, or [a, b, ...])"
+    elif kind == "less_than_equal" and path == ("ring", "max_rings"):
+        message = "R1: no caller waits more than five ring signals: write 5 or fewer"
     elif kind == "literal_error" and path == ("version",):
         message = "this release reads schema version 1: write version: 1"
     return source.issue(path, message, key="[key]" in loc)

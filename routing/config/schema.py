@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from routing.config.fields import (
+    AbsolutePath,
     DialString,
     Dtmf,
     EnvName,
@@ -122,8 +123,18 @@ class CalendarConfig(Model):
 
 
 class RingConfig(Model):
-    max_rings: int = Field(default=5, ge=1, le=20)
+    max_rings: int = Field(default=5, ge=1, le=5)  # R1: never more than five signals
     ring_period_s: float = Field(default=6.0, gt=0, le=30)
+    # A device that has not started ringing after this long is passed over (the next step
+    # starts at once instead of the caller hearing silence for the whole ring limit).
+    progress_timeout_s: float = Field(default=5.0, gt=0, le=30)
+
+
+class PromptsConfig(Model):
+    """Sound files: the admins' recordings (NAME.wav …) and generated speech (tts/)."""
+
+    dir: AbsolutePath = "/var/lib/routing/prompts"
+    voice: Annotated[str, Field(pattern=r"^[a-z]{2,3}([-+][A-Za-z0-9-]+)?$")] = "sv"
 
 
 class CallbackConfig(Model):
@@ -273,7 +284,7 @@ class Config(Model):
     working_hours: WeeklyHours
     ring: RingConfig = RingConfig()
     callback: CallbackConfig = CallbackConfig()
-    max_redirects: int = Field(default=3, ge=0, le=10)
+    max_redirects: int = Field(default=3, ge=1, le=10)
     asterisk: AsteriskConfig
     switchboard: Switchboard
     units: tuple[Unit, ...] = ()
@@ -285,5 +296,6 @@ class Config(Model):
         FallbackItem.CALLBACK,
     )
     outbound: Outbound = Outbound()
+    prompts: PromptsConfig = PromptsConfig()
     logging: LoggingConfig = LoggingConfig()
     store: StoreConfig = StoreConfig()

@@ -138,6 +138,7 @@ def down(settings: SandboxSettings | None = None) -> bool:
     rootfs.require_root()
     with _locked(settings):
         stopped = process.stop(settings)
+        process.unmount_shared(settings)
         process.unmount_proc(settings)
     return stopped
 

@@ -59,6 +59,34 @@ def unmount_proc(settings: SandboxSettings) -> None:
         subprocess.run(["umount", "-l", proc_dir], capture_output=True, check=False)
 
 
+# Host folders Asterisk must see at the same path as the service: the service writes prompts
+# (recordings, generated speech) there and the dialplan plays them by path.
+SHARED_DIRS = (Path("/var/lib/routing"),)
+
+
+def _shared_target(settings: SandboxSettings, shared: Path) -> Path:
+    return settings.root_dir / shared.relative_to("/")
+
+
+def mount_shared(settings: SandboxSettings) -> None:
+    for shared in SHARED_DIRS:
+        target = _shared_target(settings, shared)
+        if target.resolve() in mounts_under(target):
+            continue
+        shared.mkdir(parents=True, exist_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "--bind", str(shared), str(target)], check=True, capture_output=True)
+
+
+def unmount_shared(settings: SandboxSettings) -> None:
+    for shared in SHARED_DIRS:
+        target = _shared_target(settings, shared)
+        if target.exists() and target.resolve() in mounts_under(target):
+            result = subprocess.run(["umount", str(target)], capture_output=True, check=False)
+            if result.returncode != 0:
+                subprocess.run(["umount", "-l", str(target)], capture_output=True, check=False)
+
+
 def is_alive(pid: int) -> bool:
     child = _children.get(pid)
     if child is not None:
@@ -150,6 +178,7 @@ def wait_ready(settings: SandboxSettings, pid: int, timeout: float = READY_TIMEO
 
 def start(settings: SandboxSettings, timeout: float = READY_TIMEOUT_S) -> int:
     """Start Asterisk unless it runs already; returns its pid once fully booted."""
+    mount_shared(settings)
     existing = running_pid(settings)
     if existing is not None:
         wait_ready(settings, existing, timeout)

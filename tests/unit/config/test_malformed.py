@@ -900,7 +900,7 @@ CASES = [
     pytest.param(
         edit('  max_rings: 5\n', '  max_rings: 50\n'),
         [
-            (13, 14, "ring.max_rings", "Input should be less than or equal to 20"),
+            (13, 14, "ring.max_rings", "R1: no caller waits more than five ring signals: write 5 or fewer"),
         ],
         id="max-rings-50",
     ),

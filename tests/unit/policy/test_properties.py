@@ -98,7 +98,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         "timezone": draw(st.sampled_from(ZONES)),
         "calendar": {"holidays": draw(st.sampled_from(["SE", "none"]))},
         "working_hours": draw(hours()),
-        "ring": {"max_rings": draw(st.integers(1, 8)), "ring_period_s": draw(st.sampled_from([1, 4, 6]))},
+        "ring": {"max_rings": draw(st.integers(1, 5)), "ring_period_s": draw(st.sampled_from([1, 4, 6]))},
         "max_redirects": draw(st.integers(1, 4)),
         "asterisk": {"ami": {"secret_env": "S"}, "ari": {"password_env": "P"}},
         "switchboard": {"extension": "9000", "device": "PJSIP/9000", "voicemail": "9000@default"},

@@ -18,6 +18,9 @@ def test_r1_refuses_a_limit_of_nothing() -> None:
         ring_timeout_s(5, 0)
 
 
-@pytest.mark.parametrize(("waited", "rings"), [(0, 0), (0.5, 1), (6, 1), (6.1, 2), (29.9, 5), (30, 5)])
+@pytest.mark.parametrize(
+    ("waited", "rings"),
+    [(0, 0), (0.1, 1), (0.5, 1), (6, 1), (6.2, 1), (6.3, 2), (29.9, 5), (30, 5), (30.2, 5), (30.3, 6)],
+)
 def test_r1_rings_heard(waited: float, rings: int) -> None:
     assert rings_heard(waited, 6) == rings

@@ -1,0 +1,1 @@
+"""FastAGI: the dialplan asks the service for each step of a call over a TCP connection."""

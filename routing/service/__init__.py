@@ -1,0 +1,1 @@
+"""The running service: carries out the policy engine's decisions through Asterisk."""

@@ -1,0 +1,267 @@
+"""The FastAGI handler: each request from the dialplan becomes an engine event, and the
+engine's next step becomes channel variables. Every call step is logged (one JSON line each).
+
+Event vocabulary (`event` field; `call_id` is Asterisk's linkedid):
+call.start, call.step, call.referral, call.answered, call.no_answer, call.busy,
+call.unavailable, callback.requested, call.end, policy.violation, and for faults
+call.unknown, agi.bad_result, flow.bad_event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from routing.agi.protocol import AgiRequest
+from routing.policy.call import Call, Event, EventKind
+from routing.policy.directory import Directory
+from routing.policy.flow import Flow, FlowError
+from routing.policy.planner import Plan, plan_call
+from routing.policy.ring_limit import rings_heard
+from routing.policy.state import RoutingState
+from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Ring, Step, StepKind, Voicemail
+from routing.service import dialplan_variables as v
+from routing.service import step_codec
+from routing.service.prompts import Prompts
+from routing.service.referrals import ReferralSource
+
+log = structlog.get_logger("routing.calls")
+
+R1_MARGIN_S = 2.0  # a ring step measured longer than its limit by this much is an R1 violation
+FORGET_AFTER = timedelta(hours=8)  # a call whose hangup never reached us is dropped after this
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+@dataclass
+class ActiveCall:
+    call_id: str
+    flow: Flow
+    state: RoutingState
+    started: datetime
+    step_started: datetime
+    ended: bool = False
+    log: Any = field(default=None)
+
+
+class CallRouter:
+    def __init__(
+        self,
+        directory: Directory,
+        referrals: ReferralSource,
+        prompts: Prompts,
+        *,
+        progress_timeout_s: float = 5.0,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.directory = directory
+        self._referrals = referrals
+        self._prompts = prompts
+        self._progress_timeout_s = progress_timeout_s
+        self._clock = clock
+        self.calls: dict[str, ActiveCall] = {}
+
+    async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
+        args = request.args
+        script = request.script
+        if script == v.SCRIPT_STEP:
+            event = _arg(args, v.ARG_EVENT)
+            if event == "start":
+                return await self._start(request)
+            return await self._next(request, event, _arg(args, v.ARG_DETAIL))
+        if script == v.SCRIPT_ANSWERED:
+            self._answered(_arg(args, 0))
+            return {}
+        if script == v.SCRIPT_HANGUP:
+            self._hangup(request.uniqueid, _arg(args, v.ARG_DETAIL))
+            return {}
+        log.warning("agi.unknown_script", script=script)
+        return step_codec.FAILSAFE
+
+    # -- the dialplan's requests -------------------------------------------------------------
+
+    async def _start(self, request: AgiRequest) -> Mapping[str, str]:
+        self._forget_lost_calls()
+        now = self._clock()
+        caller = _caller_number(request.get("agi_callerid"), _arg(request.args, v.ARG_CALLERPRES))
+        internal = _arg(request.args, v.ARG_INTERNAL) == "1"
+        call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
+        call = Call(request.get("agi_extension"), caller, internal, now)
+        state = self._referrals.snapshot()
+        plan = plan_call(self.directory, state, call)
+        flow = Flow(plan)
+        active = ActiveCall(call_id, flow, state, now, now, log=log.bind(call_id=call_id))
+        self.calls[request.uniqueid] = active
+        active.log.info(
+            "call.start",
+            called=call.called,
+            caller=caller,
+            hidden=caller is None,
+            internal=internal,
+            target_kind=plan.target_kind,
+            target=plan.target,
+            hours=plan.open_state.value,
+            channel=request.channel,
+        )
+        return await self._issue(active, flow.start(), plan)
+
+    async def _next(self, request: AgiRequest, event: str, detail: str) -> Mapping[str, str]:
+        active = self.calls.get(request.uniqueid)
+        if active is None:
+            # The service restarted mid-call, or the dialplan skipped the start: Asterisk's
+            # own fail-safe finishes the call rather than the caller hearing nothing.
+            log.warning("call.unknown", uniqueid=request.uniqueid, event=event)
+            return step_codec.FAILSAFE
+        step = active.flow.step
+        if step is None or isinstance(step, Finish):
+            return step_codec.finish_variables(step) if isinstance(step, Finish) else step_codec.FAILSAFE
+        now = self._clock()
+        try:
+            engine_event, rang_s = step_codec.event_for(step, event, detail, active.step_started, now)
+        except step_codec.DialplanResultError as exc:
+            active.log.error(exc.log_id, error=str(exc), event=event, detail=detail)
+            engine_event, rang_s = Event(EventKind.FAILED, now), None
+        return await self._feed(active, step, engine_event, rang_s)
+
+    def _answered(self, uniqueid: str) -> None:
+        active = self.calls.get(uniqueid)
+        if active is None or not isinstance(active.flow.step, Ring):
+            return
+        now = self._clock()
+        step = active.flow.step
+        self._record_ring_result(
+            active, step, Event(EventKind.ANSWERED, now), (now - active.step_started).total_seconds()
+        )
+        active.flow.feed(Event(EventKind.ANSWERED, now))
+
+    def _hangup(self, uniqueid: str, detail: str) -> None:
+        active = self.calls.pop(uniqueid, None)
+        if active is None:
+            return
+        now = self._clock()
+        step = active.flow.step
+        if step is not None and not isinstance(step, Finish):
+            event = Event(EventKind.HANGUP, now)
+            rang_s: float | None = None
+            if isinstance(step, Ring):
+                dialled, rang_s = step_codec.dial_result(detail, active.step_started, now)
+                if dialled.kind is EventKind.ANSWERED:
+                    event = dialled  # answered, and the U() report did not reach us
+                self._record_ring_result(active, step, event, rang_s)
+            active.flow.feed(event)
+        self._end(active, now)
+
+    # -- engine steps and their log lines ----------------------------------------------------
+
+    async def _feed(self, active: ActiveCall, step: Step, event: Event, rang_s: float | None) -> Mapping[str, str]:
+        if isinstance(step, Ring):
+            self._record_ring_result(active, step, event, rang_s)
+        try:
+            following = active.flow.feed(event)
+        except FlowError as exc:
+            active.log.error(exc.log_id, error=str(exc))
+            following = active.flow.feed(Event(EventKind.FAILED, event.at))
+        if (
+            isinstance(step, CallbackOffer)
+            and active.flow.reached is Outcome.CALLBACK
+            and event.kind is EventKind.DIGIT
+        ):
+            active.log.info("callback.requested", target=step.target, caller=active.flow.plan.call.caller)
+        return await self._issue(active, following, active.flow.plan)
+
+    async def _issue(self, active: ActiveCall, step: Step, plan: Plan) -> Mapping[str, str]:
+        active.step_started = self._clock()
+        if isinstance(step, Finish):
+            return step_codec.finish_variables(step)
+        fields: dict[str, Any] = {"step": step.kind.value, "target": step.target, "rules": list(step.rules)}
+        if isinstance(step, Ring):
+            fields.update(devices=list(step.devices), timeout_s=step.timeout_s)
+            variables = step_codec.ring_variables(step, self._progress_timeout_s)
+        elif isinstance(step, Voicemail):
+            fields.update(mailbox=step.mailbox)
+            variables = step_codec.voicemail_variables(step)
+        elif isinstance(step, CallbackOffer):
+            variables = step_codec.offer_variables(step, await self._prompts.path_for(None, step.text))
+        else:
+            assert isinstance(step, Message)
+            prompt = await self._prompts.path_for(step.prompt, step.text)
+            fields.update(prompt=prompt)
+            variables = step_codec.play_variables(step, prompt)
+        active.log.info("call.step", **fields)
+        if isinstance(step, Message) and step.kind is StepKind.REFERRAL:
+            self._log_referral(active, step, plan)
+        return variables
+
+    def _log_referral(self, active: ActiveCall, step: Message, plan: Plan) -> None:
+        local = self.directory.calendar.local(plan.call.at)
+        referral = active.state.referral(step.target, local)
+        if referral is not None:
+            until = referral.until.isoformat() if referral.until is not None else None
+            active.log.info("call.referral", person=step.target, reason=referral.reason.value, until=until)
+
+    def _record_ring_result(self, active: ActiveCall, step: Ring, event: Event, rang_s: float | None) -> None:
+        period = self.directory.config.ring.ring_period_s
+        rang = rang_s if rang_s is not None else (event.at - active.step_started).total_seconds()
+        rings = rings_heard(rang, period)
+        if event.kind is EventKind.ANSWERED:
+            wait = (event.at - active.started).total_seconds()
+            active.log.info("call.answered", by=step.target, step=step.kind.value, wait_s=round(wait, 3), rings=rings)
+        elif event.kind is EventKind.NO_ANSWER:
+            active.log.info("call.no_answer", target=step.target, rings=rings, rang_s=round(rang, 3))
+        elif event.kind is EventKind.BUSY:
+            active.log.info("call.busy", target=step.target)
+        elif event.kind in (EventKind.UNAVAILABLE, EventKind.FAILED):
+            active.log.info("call.unavailable", target=step.target, status=event.kind.value)
+        if rang > step.timeout_s + R1_MARGIN_S:
+            active.log.warning(
+                "policy.violation", rule="R1", detail=f"{step.target} rang {rang:.1f} s, limit {step.timeout_s:g} s"
+            )
+
+    def _end(self, active: ActiveCall, now: datetime, *, lost: bool = False) -> None:
+        if active.ended:
+            return
+        active.ended = True
+        step = active.flow.step
+        outcome = step.outcome if isinstance(step, Finish) else Outcome.ABANDONED
+        fields: dict[str, Any] = {
+            "outcome": outcome.value,
+            "wait_s": round(step.wait_s, 3) if isinstance(step, Finish) and step.wait_s is not None else None,
+            "by": step.by if isinstance(step, Finish) else None,
+            "duration_s": round((now - active.started).total_seconds(), 3),
+        }
+        if lost:
+            fields["lost"] = True
+        active.log.info("call.end", **fields)
+        if outcome is Outcome.FAILED:
+            active.log.warning(
+                "policy.violation", rule="R3", detail="every step failed: the dialplan fail-safe answered"
+            )
+
+    def _forget_lost_calls(self) -> None:
+        """Calls whose hangup never reached the service (it was down then) end in the log."""
+        now = self._clock()
+        for uniqueid, active in list(self.calls.items()):
+            if now - active.started > FORGET_AFTER:
+                del self.calls[uniqueid]
+                self._end(active, now, lost=True)
+
+
+def _arg(args: tuple[str, ...], index: int) -> str:
+    return args[index] if index < len(args) else ""
+
+
+def _caller_number(number: str, presentation: str) -> str | None:
+    """None for a hidden number: presentation prohibited, or no usable digits (R4)."""
+    pres = presentation.lower()
+    if pres.startswith("prohib") or pres == "unavailable":
+        return None
+    cleaned = number.strip()
+    if not cleaned or cleaned.lower() in ("anonymous", "unknown", "restricted"):
+        return None
+    return cleaned

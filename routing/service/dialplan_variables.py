@@ -1,0 +1,39 @@
+"""Every channel variable and AGI script the service and dialplan/extensions_routing.conf share.
+
+The dialplan asks `AGI(${ROUTING_AGI}/<script>,<event>,<detail>,<linkedid>,<internal>,<callerpres>)`
+and acts on the variables the service sets. Change a name here and in the dialplan together.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# AGI scripts (the path after agi://host:port/)
+SCRIPT_STEP: Final = "step"  # what next? (at the start and after each step)
+SCRIPT_ANSWERED: Final = "answered"  # a ringing device answered (Dial's U() on the callee)
+SCRIPT_HANGUP: Final = "hangup"  # the caller's channel hung up (hangup handler)
+
+# Set by the dialplan before it asks (AGI arguments, in this order)
+ARG_EVENT: Final = 0  # start | dial | play | voicemail | read
+ARG_DETAIL: Final = 1  # DIALSTATUS/DIALEDTIME_MS/ANSWEREDTIME_MS, PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit
+ARG_LINKEDID: Final = 2
+ARG_INTERNAL: Final = 3  # 1 for routing-internal
+ARG_CALLERPRES: Final = 4  # CALLERID(num-pres): prohib… means a hidden number
+
+# Set by the service for the dialplan
+ACTION: Final = "ROUTING_ACTION"  # ring | play | voicemail | offer | finish | failsafe
+DIAL: Final = "ROUTING_DIAL"  # devices joined by &
+TIMEOUT: Final = "ROUTING_TIMEOUT"  # seconds: ring limit (R1) or the offer's wait for a key
+PROGRESS_TIMEOUT: Final = "ROUTING_PROGRESS_TIMEOUT"  # seconds a device may take to start ringing
+PROMPT: Final = "ROUTING_PROMPT"  # sound file path without extension
+MAILBOX: Final = "ROUTING_MAILBOX"
+STEP: Final = "ROUTING_STEP"  # the step's kind, for the dialplan's own log lines
+TARGET: Final = "ROUTING_TARGET"
+
+# Actions
+RING: Final = "ring"
+PLAY: Final = "play"
+VOICEMAIL: Final = "voicemail"
+OFFER: Final = "offer"
+FINISH: Final = "finish"
+FAILSAFE: Final = "failsafe"  # the service cannot serve this call: the dialplan finishes it alone

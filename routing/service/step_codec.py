@@ -1,0 +1,114 @@
+"""Translation between the engine's steps and events and the dialplan's variables and statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from routing.policy.call import Event, EventKind
+from routing.policy.steps import CallbackOffer, Finish, Message, Ring, Step, Voicemail
+from routing.service import dialplan_variables as v
+
+# Dial's DIALSTATUS: https://docs.asterisk.org/ … Dialplan_Applications/Dial
+_DIALSTATUS = {
+    "ANSWER": EventKind.ANSWERED,
+    "BUSY": EventKind.BUSY,
+    "NOANSWER": EventKind.NO_ANSWER,
+    "CHANUNAVAIL": EventKind.UNAVAILABLE,
+    "CONGESTION": EventKind.UNAVAILABLE,
+    "CANCEL": EventKind.HANGUP,  # the caller hung up while it rang
+    "DONTCALL": EventKind.NO_ANSWER,
+    "TORTURE": EventKind.NO_ANSWER,
+}
+
+
+def seconds(value: float) -> str:
+    """Seconds as the dialplan takes them: '30', '1.5'."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def ring_variables(step: Ring, progress_timeout_s: float) -> dict[str, str]:
+    return {
+        v.STEP: step.kind.value,
+        v.TARGET: step.target,
+        v.DIAL: "&".join(step.devices),
+        v.TIMEOUT: seconds(step.timeout_s),
+        v.PROGRESS_TIMEOUT: seconds(min(progress_timeout_s, step.timeout_s)),
+        v.ACTION: v.RING,  # last: the dialplan acts on ACTION only once the rest is set
+    }
+
+
+def play_variables(step: Message, prompt_path: str) -> dict[str, str]:
+    return {v.STEP: step.kind.value, v.TARGET: step.target, v.PROMPT: prompt_path, v.ACTION: v.PLAY}
+
+
+def offer_variables(step: CallbackOffer, prompt_path: str) -> dict[str, str]:
+    return {
+        v.STEP: step.kind.value,
+        v.TARGET: step.target,
+        v.PROMPT: prompt_path,
+        v.TIMEOUT: seconds(step.timeout_s),
+        v.ACTION: v.OFFER,
+    }
+
+
+def voicemail_variables(step: Voicemail) -> dict[str, str]:
+    return {v.STEP: step.kind.value, v.TARGET: step.target, v.MAILBOX: step.mailbox, v.ACTION: v.VOICEMAIL}
+
+
+def finish_variables(step: Finish) -> dict[str, str]:
+    return {v.STEP: step.outcome.value, v.ACTION: v.FINISH}
+
+
+FAILSAFE = {v.ACTION: v.FAILSAFE}
+
+
+class DialplanResultError(ValueError):
+    """The dialplan reported a result the current step cannot have. Log id: agi.bad_result."""
+
+    log_id = "agi.bad_result"
+
+
+def dial_result(detail: str, started: datetime, now: datetime) -> tuple[Event, float | None]:
+    """DIALSTATUS/DIALEDTIME_MS/ANSWEREDTIME_MS -> the event, and seconds it rang (if known).
+
+    An answer is dated when it happened, not when the conversation ended."""
+    status, _, times = detail.partition("/")
+    dialed_text, _, answered_text = times.partition("/")
+    kind = _DIALSTATUS.get(status.upper(), EventKind.FAILED)
+    rang = _ms(dialed_text)
+    talk = _ms(answered_text)
+    if kind is EventKind.ANSWERED and rang is not None:
+        ring_s = rang - (talk or 0.0)
+        return Event(kind, started + timedelta(seconds=ring_s)), ring_s
+    return Event(kind, now), rang
+
+
+def _ms(text: str) -> float | None:
+    try:
+        return int(text) / 1000.0
+    except ValueError:
+        return None
+
+
+def event_for(step: Step, event: str, detail: str, started: datetime, now: datetime) -> tuple[Event, float | None]:
+    """The engine event for what the dialplan reports after carrying out `step`."""
+    if isinstance(step, Ring) and event == "dial":
+        return dial_result(detail, started, now)
+    if isinstance(step, Message) and event == "play":
+        kind = EventKind.COMPLETED if detail.upper() == "SUCCESS" else EventKind.FAILED
+        return Event(kind, now), None
+    if isinstance(step, Voicemail) and event == "voicemail":
+        # USEREXIT: the caller left the mailbox with # or *; they reached it all the same.
+        kind = EventKind.COMPLETED if detail.upper() in ("SUCCESS", "USEREXIT") else EventKind.FAILED
+        return Event(kind, now), None
+    if isinstance(step, CallbackOffer | Message) and event == "read":
+        status, _, digit = detail.partition("/")
+        status = status.upper()
+        if status == "HANGUP":
+            return Event(EventKind.HANGUP, now), None
+        if status == "OK" and len(digit) == 1 and digit in "0123456789*#":
+            return Event(EventKind.DIGIT, now, digit), None
+        if status in ("OK", "TIMEOUT", "SKIPPED"):
+            return Event(EventKind.NO_ANSWER, now), None
+        return Event(EventKind.FAILED, now), None
+    raise DialplanResultError(f"a {type(step).__name__} step cannot end with '{event}'")
