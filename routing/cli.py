@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time
@@ -100,6 +101,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    configure_logging(config.logging.format, config.logging.level, mask_numbers=config.logging.mask_numbers)
+    from routing.service.runner import serve  # the asyncio service: loaded only to run it
+
+    return asyncio.run(serve(config))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="routing", description="Makes the municipality's telephone policy true on every call."
@@ -124,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="pretend PERSON has a referral, e.g. soc1=meeting@13:00 or soc2=vacation@2026-12-07",
     )
     exp.set_defaults(func=cmd_explain)
+
+    run = commands.add_parser("run", help="run the service beside Asterisk (FastAGI), until SIGTERM")
+    run.add_argument("--config", required=True, metavar="FILE")
+    run.set_defaults(func=cmd_run)
 
     register_sandbox(commands)
     return parser
