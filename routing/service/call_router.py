@@ -116,7 +116,7 @@ class CallRouter:
         if active is None:
             # The service restarted mid-call, or the dialplan skipped the start: Asterisk's
             # own fail-safe finishes the call rather than the caller hearing nothing.
-            log.warning("call.unknown", uniqueid=request.uniqueid, event=event)
+            log.warning("call.unknown", uniqueid=request.uniqueid, dialplan_event=event)
             return step_codec.FAILSAFE
         step = active.flow.step
         if step is None or isinstance(step, Finish):
@@ -125,7 +125,7 @@ class CallRouter:
         try:
             engine_event, rang_s = step_codec.event_for(step, event, detail, active.step_started, now)
         except step_codec.DialplanResultError as exc:
-            active.log.error(exc.log_id, error=str(exc), event=event, detail=detail)
+            active.log.error(exc.log_id, error=str(exc), dialplan_event=event, detail=detail)
             engine_event, rang_s = Event(EventKind.FAILED, now), None
         return await self._feed(active, step, engine_event, rang_s)
 

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import structlog
@@ -22,10 +23,14 @@ RECORDED_EXTENSIONS = (".wav", ".sln16", ".sln", ".g722", ".ulaw", ".alaw", ".gs
 SYNTH_TIMEOUT_S = 5.0
 
 
+Synthesiser = Callable[[str, str, Path], Awaitable[None]]  # (text, voice, target wav)
+
+
 class Prompts:
-    def __init__(self, directory: Path, voice: str = "sv") -> None:
+    def __init__(self, directory: Path, voice: str = "sv", synthesise: Synthesiser | None = None) -> None:
         self.directory = directory
         self.voice = voice
+        self._synthesise = synthesise if synthesise is not None else espeak_synthesise
         self._locks: dict[str, asyncio.Lock] = {}
 
     def recorded(self, name: str) -> str | None:
@@ -48,31 +53,34 @@ class Prompts:
             lock = self._locks.setdefault(key, asyncio.Lock())
             async with lock:
                 if not target.exists():
-                    await self._synthesise(text, target)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    await self._synthesise(text, self.voice, target)
             self._locks.pop(key, None)
         return str(target.with_suffix(""))
 
-    async def _synthesise(self, text: str, target: Path) -> None:
-        espeak = shutil.which("espeak-ng")
-        sox = shutil.which("sox")
-        if espeak is None or sox is None:
-            log.error("prompt.synth_unavailable", missing="espeak-ng" if espeak is None else "sox")
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        raw = target.with_name(f".{target.stem}.{os.getpid()}.raw.wav")
-        done = target.with_name(f".{target.stem}.{os.getpid()}.wav")
-        try:
-            # No shell: the text goes to espeak-ng as one argument, whatever it holds.
-            await _run(espeak, "-v", self.voice, "-s", "150", "-w", str(raw), "--", text)
-            # Asterisk's wav format is 8 kHz, 16-bit, mono.
-            await _run(sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(done))
-            done.chmod(0o644)
-            done.replace(target)  # atomic: Asterisk never sees half a file
-        except (OSError, RuntimeError, TimeoutError) as exc:
-            log.error("prompt.synth_failed", error=str(exc), chars=len(text))
-        finally:
-            for leftover in (raw, done):
-                leftover.unlink(missing_ok=True)
+
+async def espeak_synthesise(text: str, voice: str, target: Path) -> None:
+    """Speak `text` with espeak-ng into `target` as 8 kHz mono wav (Asterisk's wav format).
+    Failures are logged, never raised: Playback of the missing file then fails and the call
+    goes on to its next step."""
+    espeak = shutil.which("espeak-ng")
+    sox = shutil.which("sox")
+    if espeak is None or sox is None:
+        log.error("prompt.synth_unavailable", missing="espeak-ng" if espeak is None else "sox")
+        return
+    raw = target.with_name(f".{target.stem}.{os.getpid()}.raw.wav")
+    done = target.with_name(f".{target.stem}.{os.getpid()}.wav")
+    try:
+        # No shell: the text goes to espeak-ng as one argument, whatever it holds.
+        await _run(espeak, "-v", voice, "-s", "150", "-w", str(raw), "--", text)
+        await _run(sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(done))
+        done.chmod(0o644)
+        done.replace(target)  # atomic: Asterisk never sees half a file
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        log.error("prompt.synth_failed", error=str(exc), chars=len(text))
+    finally:
+        for leftover in (raw, done):
+            leftover.unlink(missing_ok=True)
 
 
 async def _run(*argv: str) -> None:

@@ -1,0 +1,126 @@
+"""The FastAGI server on loopback: one request served, probes and garbage handled quietly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+
+import pytest
+
+from routing.agi.protocol import AgiRequest
+from routing.agi.server import FastAgiServer, Limits
+
+REQUEST = b"agi_network_script: step\nagi_uniqueid: 1.1\nagi_arg_1: start\n\n"
+
+
+class Recorder:
+    def __init__(self, answer: Mapping[str, str], delay: float = 0.0) -> None:
+        self.answer = answer
+        self.delay = delay
+        self.requests: list[AgiRequest] = []
+
+    async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
+        self.requests.append(request)
+        await asyncio.sleep(self.delay)
+        return self.answer
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[FastAgiServer, Recorder, int]]:
+    recorder = Recorder({"ROUTING_DIAL": "PJSIP/5001", "ROUTING_ACTION": "ring"})
+    server = FastAgiServer(recorder, Limits(header_timeout_s=0.5, handler_timeout_s=0.5, reply_timeout_s=0.5))
+    _, port = await server.start("127.0.0.1", 0)
+    yield server, recorder, port
+    await server.stop(grace_s=1)
+
+
+async def _asterisk_side(port: int, request: bytes, replies: list[bytes]) -> list[bytes]:
+    """Play Asterisk: send the request, answer each command, return the commands seen."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    seen: list[bytes] = []
+    for reply in replies:
+        line = await asyncio.wait_for(reader.readline(), 2)
+        if not line:
+            break
+        seen.append(line)
+        writer.write(reply)
+        await writer.drain()
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # the server closes when done
+    writer.close()
+    return seen
+
+
+async def test_one_request_sets_variables_in_order(served: tuple[FastAgiServer, Recorder, int]) -> None:
+    _, recorder, port = served
+    seen = await _asterisk_side(port, REQUEST, [b"200 result=1\n", b"200 result=1\n"])
+    assert seen == [b'SET VARIABLE ROUTING_DIAL "PJSIP/5001"\n', b'SET VARIABLE ROUTING_ACTION "ring"\n']
+    assert recorder.requests[0].args == ("start",)
+
+
+async def test_hangup_line_before_a_reply_is_skipped(served: tuple[FastAgiServer, Recorder, int]) -> None:
+    _, _, port = served
+    seen = await _asterisk_side(port, REQUEST, [b"HANGUP\n200 result=1\n", b"200 result=1\n"])
+    assert len(seen) == 2
+
+
+async def test_refused_command_stops_the_session(served: tuple[FastAgiServer, Recorder, int]) -> None:
+    _, _, port = served
+    seen = await _asterisk_side(port, REQUEST, [b"510 Invalid or unknown command\n", b"200 result=1\n"])
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",  # a port probe: connect and close
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(64)),  # a TLS hello
+        b"agi_network_script: step\n",  # headers cut off
+        b"agi_x: " + b"y" * 20000 + b"\n\n",  # one huge line
+        b"\n",  # an empty request
+    ],
+)
+async def test_probes_and_garbage_close_quietly(payload: bytes, served: tuple[FastAgiServer, Recorder, int]) -> None:
+    server, recorder, port = served
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(payload)
+    await writer.drain()
+    if payload:
+        writer.write_eof()
+    assert await asyncio.wait_for(reader.read(), 2) == b""
+    writer.close()
+    await asyncio.sleep(0.05)
+    assert recorder.requests == []
+    assert server.active == 0
+
+
+async def test_silent_peer_is_timed_out(served: tuple[FastAgiServer, Recorder, int]) -> None:
+    server, _, port = served
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # closed after header_timeout_s
+    writer.close()
+    assert server.active == 0
+
+
+async def test_slow_handler_is_timed_out_and_nothing_is_sent() -> None:
+    server = FastAgiServer(Recorder({"ROUTING_ACTION": "ring"}, delay=5), Limits(handler_timeout_s=0.2))
+    _, port = await server.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(REQUEST)
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 2) == b""
+        writer.close()
+    finally:
+        await server.stop(grace_s=1)
+
+
+async def test_many_connections_at_once(served: tuple[FastAgiServer, Recorder, int]) -> None:
+    server, recorder, port = served
+    replies = [b"200 result=1\n", b"200 result=1\n"]
+    results = await asyncio.gather(*(_asterisk_side(port, REQUEST, replies) for _ in range(50)))
+    assert all(len(seen) == 2 for seen in results)
+    assert len(recorder.requests) == 50
+    assert server.active == 0

@@ -1,0 +1,225 @@
+"""The AGI handler without Asterisk: dialplan requests in, channel variables and log lines out."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from routing.agi.protocol import AgiRequest
+from routing.config.schema import Config
+from routing.policy.directory import Directory
+from routing.policy.referral import Reason, Referral
+from routing.service.call_router import CallRouter
+from routing.service.prompts import Prompts
+from routing.service.referrals import MemoryReferrals
+from routing.structured_log import configure_logging
+from tests.unit.policy.builders import BASE, at
+
+UNIQUEID = "1795816916.18"
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def fake_speech(text: str, voice: str, target: Path) -> None:
+    target.write_text(f"{voice}: {text}", encoding="utf-8")
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, when: str = "2026-12-01 10:15") -> None:
+        self.buffer = io.StringIO()
+        configure_logging("json", stream=self.buffer)
+        self.clock = Clock(at(when))
+        self.referrals = MemoryReferrals()
+        self.prompts_dir = tmp_path / "prompts"
+        self.router = CallRouter(
+            Directory.from_config(Config.model_validate(BASE)),
+            self.referrals,
+            Prompts(self.prompts_dir, synthesise=fake_speech),
+            progress_timeout_s=4,
+            clock=self.clock,
+        )
+
+    async def step(
+        self,
+        event: str,
+        detail: str = "",
+        *,
+        called: str = "5001",
+        caller: str = "0701234567",
+        pres: str = "allowed_not_screened",
+        internal: str = "0",
+    ) -> dict[str, str]:
+        headers = {
+            "agi_network_script": "step",
+            "agi_uniqueid": UNIQUEID,
+            "agi_channel": "Local/caller-a@sandbox-caller-00000009;1",
+            "agi_callerid": caller,
+            "agi_extension": called,
+        }
+        request = AgiRequest(headers, (event, detail, "linked.1", internal, pres))
+        return dict(await self.router(request))
+
+    async def script(self, script: str, *args: str) -> None:
+        await self.router(AgiRequest({"agi_network_script": script, "agi_uniqueid": UNIQUEID}, args))
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.buffer.getvalue().splitlines()]
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.events() if e["event"] == name]
+
+
+async def test_r1_first_step_rings_the_person_for_the_ring_limit(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    variables = await h.step("start")
+    assert variables == {
+        "ROUTING_STEP": "person",
+        "ROUTING_TARGET": "soc1",
+        "ROUTING_DIAL": "PJSIP/5001",
+        "ROUTING_TIMEOUT": "30",
+        "ROUTING_PROGRESS_TIMEOUT": "4",
+        "ROUTING_ACTION": "ring",
+    }
+    assert list(variables)[-1] == "ROUTING_ACTION"  # the dialplan acts only once all is set
+    start = h.named("call.start")[0]
+    assert start["call_id"] == "linked.1" and start["caller"] == "070*****67" and start["target"] == "soc1"
+
+
+async def test_r2_no_answer_then_cover_answers_and_call_end_at_hangup(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(30)
+    variables = await h.step("dial", "NOANSWER//")
+    assert variables["ROUTING_STEP"] == "cover" and variables["ROUTING_DIAL"] == "PJSIP/5002"
+    h.clock.advance(4)
+    await h.script("answered", UNIQUEID)
+    assert h.named("call.no_answer")[0] | {"rings": 5, "target": "soc1"} == h.named("call.no_answer")[0]
+    answered = h.named("call.answered")[0]
+    assert answered["by"] == "soc2" and answered["wait_s"] == 34.0 and answered["step"] == "cover"
+    assert h.named("call.end") == []  # the conversation is still going on
+    h.clock.advance(60)
+    await h.script("hangup", "dial", "ANSWER/64000/60000")
+    (end,) = h.named("call.end")
+    assert end["outcome"] == "cover" and end["wait_s"] == 34.0 and end["duration_s"] == 94.0
+    assert h.router.calls == {}
+
+
+async def test_answer_known_only_at_hangup_is_dated_by_asterisk_times(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(70)
+    await h.script("hangup", "dial", "ANSWER/70000/62500")  # answered after 7.5 s of ringing
+    assert h.named("call.answered")[0]["wait_s"] == 7.5
+    assert h.named("call.end")[0]["outcome"] == "answered"
+
+
+async def test_r3_voicemail_then_finish(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    await h.step("dial", "BUSY//")
+    variables = await h.step("dial", "CHANUNAVAIL//")
+    assert variables["ROUTING_ACTION"] == "voicemail" and variables["ROUTING_MAILBOX"] == "5001@default"
+    assert [e["event"] for e in h.events()].count("call.busy") == 1
+    assert len(h.named("call.unavailable")) == 1
+    assert await h.step("voicemail", "SUCCESS") == {"ROUTING_STEP": "voicemail", "ROUTING_ACTION": "finish"}
+    await h.script("hangup", "voicemail", "CHANUNAVAIL//")
+    assert [e["outcome"] for e in h.named("call.end")] == ["voicemail"]
+
+
+async def test_r4_callback_pressed(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    await h.step("dial", "NOANSWER//")
+    await h.step("dial", "NOANSWER//")
+    offer = await h.step("voicemail", "FAILED")
+    assert offer["ROUTING_ACTION"] == "offer" and offer["ROUTING_TIMEOUT"] == "8"
+    assert Path(offer["ROUTING_PROMPT"] + ".wav").read_text(encoding="utf-8").startswith("sv: Vill du bli uppringd?")
+    confirm = await h.step("read", "OK/1")
+    assert confirm["ROUTING_ACTION"] == "play" and confirm["ROUTING_STEP"] == "callback"
+    assert h.named("callback.requested")[0]["target"] == "soc1"
+    assert (await h.step("play", "SUCCESS"))["ROUTING_ACTION"] == "finish"
+    await h.script("hangup", "play", "")
+    assert h.named("call.end")[0]["outcome"] == "callback"
+
+
+async def test_r11_referral_is_played_and_logged(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.referrals.set(Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")))
+    play = await h.step("start")
+    assert play["ROUTING_ACTION"] == "play" and play["ROUTING_STEP"] == "referral"
+    spoken = Path(play["ROUTING_PROMPT"] + ".wav").read_text(encoding="utf-8")
+    assert "sitter i möte och är tillbaka klockan 13" in spoken and "0 7 0 1 2 3 4 5 6 7" in spoken  # R15
+    referral = h.named("call.referral")[0]
+    assert referral["reason"] == "meeting" and referral["until"].startswith("2026-12-01T13:00")
+    cover = await h.step("play", "SUCCESS")
+    assert cover["ROUTING_STEP"] == "cover"
+
+
+async def test_r9_recorded_prompt_is_preferred(tmp_path: Path) -> None:
+    h = Harness(tmp_path, "2026-12-01 13:00")
+    h.prompts_dir.mkdir(parents=True)
+    (h.prompts_dir / "soc-telefontid.wav").write_bytes(b"RIFF")
+    play = await h.step("start", called="5000")
+    assert play["ROUTING_PROMPT"] == str(h.prompts_dir / "soc-telefontid")
+
+
+async def test_r4_hidden_caller_gets_no_offer(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start", pres="prohib_passed_screen")
+    assert h.named("call.start")[0]["hidden"] is True
+    await h.step("dial", "NOANSWER//")
+    variables = await h.step("dial", "NOANSWER//")
+    assert variables["ROUTING_ACTION"] == "voicemail"
+    assert (await h.step("voicemail", "FAILED"))["ROUTING_MAILBOX"] == "9000@default"
+
+
+async def test_caller_hangs_up_while_ringing(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(12)
+    await h.script("hangup", "start", "CANCEL//")
+    (end,) = h.named("call.end")
+    assert end["outcome"] == "abandoned" and end["wait_s"] is None and end["duration_s"] == 12.0
+
+
+async def test_unknown_call_gets_the_failsafe(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    assert await h.step("dial", "NOANSWER//") == {"ROUTING_ACTION": "failsafe"}
+    assert h.named("call.unknown")[0]["event"] == "call.unknown"
+
+
+async def test_result_that_does_not_fit_the_step_moves_on(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    variables = await h.step("voicemail", "SUCCESS")  # but a Ring step was running
+    assert variables["ROUTING_STEP"] == "cover"
+    assert h.named("agi.bad_result")[0]["level"] == "error"
+
+
+async def test_r1_overlong_ringing_is_a_violation(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(35)
+    await h.step("dial", "NOANSWER//")
+    violation = h.named("policy.violation")[0]
+    assert violation["rule"] == "R1" and "rang 35.0 s, limit 30 s" in violation["detail"]
+
+
+async def test_one_call_end_even_if_hangup_arrives_twice(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    await h.script("hangup", "start", "CANCEL//")
+    await h.script("hangup", "start", "CANCEL//")
+    assert len(h.named("call.end")) == 1
