@@ -111,6 +111,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(serve(config))
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    from routing.demo import run_demo  # loaded only for the demo
+    from routing.sandbox import lifecycle
+
+    was_running = lifecycle.status().running
+    print("Starting the sandbox Asterisk 22 (the first time builds it: about a minute) …")
+    sandbox = lifecycle.up()
+    print(f"Asterisk {sandbox.version} is up. Ring period shortened to 1 s for the demo.")
+    try:
+        outcomes = asyncio.run(run_demo(config, sandbox))
+    finally:
+        if not was_running and not args.keep_running:
+            lifecycle.down()
+            print("\nSandbox stopped (it was not running before the demo).")
+    ends = [e for o in outcomes for e in o.events if e["event"] == "call.end"]
+    answered = [e for e in ends if e["outcome"] not in ("abandoned", "failed")]
+    print(
+        f"\n{len(outcomes)} calls, {len(answered)} answered in the sense of R2 (person, cover, referral, voicemail, callback)."
+    )
+    return EXIT_OK if outcomes and len(answered) == len(ends) == len(outcomes) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="routing", description="Makes the municipality's telephone policy true on every call."
@@ -139,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the service beside Asterisk (FastAGI), until SIGTERM")
     run.add_argument("--config", required=True, metavar="FILE")
     run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="real calls through the sandbox Asterisk with a config (as root)")
+    demo.add_argument("--config", default="config/example.yaml", metavar="FILE")
+    demo.add_argument("--keep-running", action="store_true", help="leave the sandbox Asterisk running afterwards")
+    demo.set_defaults(func=cmd_demo)
 
     register_sandbox(commands)
     return parser

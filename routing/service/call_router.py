@@ -46,6 +46,7 @@ class ActiveCall:
     state: RoutingState
     started: datetime
     step_started: datetime
+    channel: str = ""  # the caller's channel in Asterisk, for actions on the live call
     ended: bool = False
     log: Any = field(default=None)
 
@@ -96,7 +97,7 @@ class CallRouter:
         state = self._referrals.snapshot()
         plan = plan_call(self.directory, state, call)
         flow = Flow(plan)
-        active = ActiveCall(call_id, flow, state, now, now, log=log.bind(call_id=call_id))
+        active = ActiveCall(call_id, flow, state, now, now, channel=request.channel, log=log.bind(call_id=call_id))
         self.calls[request.uniqueid] = active
         active.log.info(
             "call.start",

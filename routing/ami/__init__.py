@@ -1,0 +1,1 @@
+"""AMI: events and actions on Asterisk's manager interface (panoramisk underneath)."""

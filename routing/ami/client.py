@@ -1,0 +1,91 @@
+"""A thin AMI client on panoramisk: every action is timed out (panoramisk leaves an action
+sent while Asterisk is down unresolved forever), events go to plain callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from panoramisk import Manager
+from panoramisk.message import Message
+
+log = structlog.get_logger("routing.ami")
+
+EventCallback = Callable[[Message], None]
+
+
+class AmiError(Exception):
+    """An AMI action failed or timed out. Stable log id: ami.action_failed."""
+
+    log_id = "ami.action_failed"
+
+
+class AmiClient:
+    def __init__(self, host: str, port: int, username: str, secret: str, *, action_timeout_s: float = 5.0) -> None:
+        self._manager = Manager(
+            host=host, port=port, username=username, secret=secret, ping_delay=10, reconnect_timeout=2
+        )
+        self._timeout = action_timeout_s
+        self._callbacks: list[tuple[str, EventCallback]] = []
+
+    async def connect(self, timeout_s: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(self._manager.connect(), timeout_s)
+        except (OSError, TimeoutError) as exc:
+            raise AmiError(f"cannot log in to AMI: {exc or type(exc).__name__}") from exc
+        log.info("ami.connected")
+
+    def close(self) -> None:
+        self._manager.close()
+
+    def on_event(self, pattern: str, callback: EventCallback) -> None:
+        """Call `callback(message)` for events matching `pattern` ('*' for all)."""
+
+        def relay(_manager: Manager, message: Message) -> None:
+            callback(message)
+
+        self._manager.register_event(pattern, relay)
+
+    async def action(self, fields: Mapping[str, str], *, as_list: bool | None = None) -> Any:
+        name = fields.get("Action", "?")
+        try:
+            result = await asyncio.wait_for(self._manager.send_action(dict(fields), as_list=as_list), self._timeout)
+        except TimeoutError as exc:
+            raise AmiError(f"AMI action {name} timed out after {self._timeout:g} s") from exc
+        response = result[0] if isinstance(result, list) and result else result
+        if isinstance(response, Message) and response.get("Response") == "Error":
+            raise AmiError(f"AMI action {name} failed: {response.get('Message')}")
+        return result
+
+    async def set_global(self, name: str, value: str) -> None:
+        await self.action({"Action": "Setvar", "Variable": name, "Value": value})
+
+    async def originate(
+        self,
+        channel: str,
+        *,
+        context: str,
+        exten: str,
+        caller_id: str,
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
+        fields = {
+            "Action": "Originate",
+            "Channel": channel,
+            "Context": context,
+            "Exten": exten,
+            "Priority": "1",
+            "CallerID": caller_id,
+            "Async": "true",
+        }
+        if variables:
+            fields["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
+        await self.action(fields)
+
+    async def command(self, command: str) -> str:
+        """A CLI command over AMI; returns its output."""
+        result = await self.action({"Action": "Command", "Command": command})
+        output = result.get("Output", "") if isinstance(result, Message) else ""
+        return "\n".join(output) if isinstance(output, list) else str(output)
