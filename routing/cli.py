@@ -131,7 +131,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ends = [e for o in outcomes for e in o.events if e["event"] == "call.end"]
     answered = [e for e in ends if e["outcome"] not in ("abandoned", "failed")]
     print(
-        f"\n{len(outcomes)} calls, {len(answered)} answered in the sense of R2 (person, cover, referral, voicemail, callback)."
+        f"\n{len(outcomes)} calls, {len(answered)} answered in the sense of R2 "
+        "(person, cover, referral, voicemail, callback)."
     )
     return EXIT_OK if outcomes and len(answered) == len(ends) == len(outcomes) else 1
 

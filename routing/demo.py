@@ -25,8 +25,8 @@ from routing.policy.hours import OpenState, open_state
 from routing.policy.referral import Reason, Referral
 from routing.policy.steps import Finish, Voicemail
 from routing.sandbox.lifecycle import RunningSandbox
-from routing.service.runner import Service
 from routing.service.referrals import MemoryReferrals
+from routing.service.runner import Service
 from routing.structured_log import configure_logging
 
 DEMO_RING_PERIOD_S = 1.0
