@@ -1,0 +1,74 @@
+"""The SQLite store: durable referrals and callbacks, file mode 0600 (R12)."""
+
+from __future__ import annotations
+
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from routing.policy.referral import Reason, Referral
+from routing.store import SqliteStore, StoreError, open_store
+from tests.unit.policy.builders import at
+
+NOW = at("2026-12-01 10:15")
+
+
+def test_r12_store_file_is_private(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/sub/routing.db")
+    assert stat.S_IMODE((tmp_path / "sub" / "routing.db").stat().st_mode) == 0o600
+    store.close()
+
+
+def test_r11_referrals_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "routing.db"
+    store = SqliteStore(path)
+    store.set_referral(Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")), at=NOW, by="phone:5001")
+    store.set_referral(Referral("soc2", Reason.VACATION, date(2026, 12, 7)), at=NOW, by="cli")
+    store.set_referral(Referral("kc1", Reason.SICK), at=NOW, by="cli")
+    store.close()
+    again = SqliteStore(path)
+    assert sorted(again.referrals(), key=lambda r: r.person) == [
+        Referral("kc1", Reason.SICK),
+        Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")),
+        Referral("soc2", Reason.VACATION, date(2026, 12, 7)),
+    ]
+    state = again.snapshot()
+    assert state.referral("soc1", NOW) is not None and state.referral("soc1", at("2026-12-01 13:00")) is None
+    assert again.clear_referral("soc1") and not again.clear_referral("soc1")
+    assert {r.person for r in again.referrals()} == {"kc1", "soc2"}
+
+
+def test_a_new_referral_replaces_the_old(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    store.set_referral(Referral("soc1", Reason.LUNCH), at=NOW, by="cli")
+    store.set_referral(Referral("soc1", Reason.COURSE), at=NOW, by="cli")
+    assert store.referrals() == [Referral("soc1", Reason.COURSE)]
+
+
+def test_r4_callbacks_open_attempt_done(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    first = store.add_callback(call_id="1.1", caller="+46701234567", target="soc1", at=NOW)
+    second = store.add_callback(call_id="1.2", caller="0812345678", target="soc", at=NOW)
+    assert [c.id for c in store.callbacks(only_open=True)] == [first, second]
+    store.record_attempt(first, at=NOW, outcome="no_answer")
+    assert store.mark_done(first, at=NOW, by="5001")
+    assert not store.mark_done(first, at=NOW, by="5001")  # once
+    done = store.callback(first)
+    assert done is not None and done.status == "done" and done.attempts == 1 and done.done_by == "5001"
+    assert done.caller == "+46701234567"  # the full number is kept here, and only here
+    assert [c.id for c in store.callbacks(only_open=True)] == [second]
+    assert store.callback(999) is None
+
+
+def test_unsupported_store_url() -> None:
+    with pytest.raises(StoreError, match="sqlite:///PATH"):
+        open_store("postgresql://db/routing")
+
+
+def test_unwritable_store_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open the store"):
+        SqliteStore(blocker / "routing.db")
