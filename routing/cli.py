@@ -6,43 +6,27 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from routing.config import Config, ConfigError, load_config
+from routing.cli_common import EXIT_OK, EXIT_USAGE, load_or_report, parse_reason, parse_until
 from routing.explain import explain
+from routing.followup_cli import register as register_followup
 from routing.policy.call import Call
 from routing.policy.directory import Directory
 from routing.policy.planner import plan_call
-from routing.policy.referral import Reason, Referral
+from routing.policy.referral import Referral
 from routing.policy.state import RoutingState
 from routing.sandbox.cli import register as register_sandbox
 from routing.structured_log import configure_logging
 
-EXIT_OK = 0
-EXIT_CONFIG = 2  # the config (or the command line) is wrong: nothing was done
-
-
-def _load(path: str) -> Config | None:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        count = len(exc.issues)
-        print(f"{path}: {count} error{'s' if count != 1 else ''}; nothing changed", file=sys.stderr)
-        return None
-    except OSError as exc:
-        print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
-        return None
-
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
-        return EXIT_CONFIG
+        return EXIT_USAGE
     print(
         f"{args.config}: OK (schema v{config.version}): {len(config.units)} units, "
         f"{len(config.people)} people, {len(config.phones)} shared phones, "
@@ -64,24 +48,13 @@ def _parse_referral(text: str, at: datetime) -> Referral:
     if not sep or not person:
         raise ValueError(f"'{text}': write PERSON=REASON[@HH:MM|@YYYY-MM-DD]")
     reason_text, _, until_text = rest.partition("@")
-    try:
-        reason = Reason(reason_text)
-    except ValueError:
-        reasons = ", ".join(r.value for r in Reason)
-        raise ValueError(f"'{reason_text}' is not a reason: use one of {reasons}") from None
-    until: datetime | date | None = None
-    if until_text:
-        if ":" in until_text:
-            until = datetime.combine(at.date(), time.fromisoformat(until_text), at.tzinfo)
-        else:
-            until = date.fromisoformat(until_text)
-    return Referral(person, reason, until)
+    return Referral(person, parse_reason(reason_text), parse_until(until_text, at) if until_text else None)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
-        return EXIT_CONFIG
+        return EXIT_USAGE
     zone = ZoneInfo(config.timezone)
     directory = Directory.from_config(config)
     try:
@@ -89,11 +62,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         referrals = [_parse_referral(text, at.astimezone(zone)) for text in args.referral]
     except ValueError as exc:
         print(f"routing explain: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_USAGE
     unknown = [r.person for r in referrals if r.person not in directory.people]
     if unknown:
         print(f"routing explain: no person has the id '{unknown[0]}'", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_USAGE
     state = RoutingState({r.person: r for r in referrals})
     caller = None if args.from_number in (None, "", "hidden") else args.from_number
     plan = plan_call(directory, state, Call(args.to, caller, args.internal, at))
@@ -102,9 +75,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
-        return EXIT_CONFIG
+        return EXIT_USAGE
     configure_logging(config.logging.format, config.logging.level, mask_numbers=config.logging.mask_numbers)
     from routing.service.runner import serve  # the asyncio service: loaded only to run it
 
@@ -112,9 +85,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_report(args.config)
     if config is None:
-        return EXIT_CONFIG
+        return EXIT_USAGE
     from routing.demo import run_demo  # loaded only for the demo
     from routing.sandbox import lifecycle
 
@@ -171,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep-running", action="store_true", help="leave the sandbox Asterisk running afterwards")
     demo.set_defaults(func=cmd_demo)
 
+    register_followup(commands)
     register_sandbox(commands)
     return parser
 

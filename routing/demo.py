@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +29,7 @@ from routing.policy.steps import Finish, Voicemail
 from routing.sandbox.lifecycle import RunningSandbox
 from routing.service.referrals import MemoryReferrals
 from routing.service.runner import Service
+from routing.store.sqlite import SqliteStore
 from routing.structured_log import configure_logging
 
 DEMO_RING_PERIOD_S = 1.0
@@ -190,7 +193,9 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
     )
     clock = _Clock()
     referrals = MemoryReferrals()
-    service = Service(listen, referrals=referrals, clock=clock)
+    # The demo's calls stay out of the site's store: a store of its own, gone afterwards.
+    scratch = tempfile.TemporaryDirectory(prefix="routing-demo-")
+    service = Service(listen, referrals=referrals, store=SqliteStore(Path(scratch.name) / "demo.db"), clock=clock)
     await service.start()
     assert service.agi_address is not None
     ami = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
@@ -219,6 +224,8 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
     finally:
         ami.close()
         await service.stop()
+        service.store.close()
+        scratch.cleanup()
     return outcomes
 
 

@@ -118,3 +118,7 @@ AbsolutePath = Annotated[
     str,
     BeforeValidator(_pattern(r"/[^\s\x00]*", "an absolute path without spaces", '"/var/lib/routing/prompts"')),
 ]
+FeatureCode = Annotated[
+    str,
+    BeforeValidator(_pattern(r"[*#][0-9]{1,4}", "a feature code (* or # and 1 to 4 digits)", '"*21"')),
+]

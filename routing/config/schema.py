@@ -29,6 +29,7 @@ from routing.config.fields import (
     Dtmf,
     EnvName,
     Extension,
+    FeatureCode,
     HttpUrl,
     Identifier,
     ListenAddress,
@@ -128,6 +129,13 @@ class RingConfig(Model):
     # A device that has not started ringing after this long is passed over (the next step
     # starts at once instead of the caller hearing silence for the whole ring limit).
     progress_timeout_s: float = Field(default=5.0, gt=0, le=30)
+
+
+class FeaturesConfig(Model):
+    """Feature codes dialled from the municipality's phones (R11)."""
+
+    referral_set: FeatureCode = "*21"
+    referral_clear: FeatureCode = "#21"
 
 
 class PromptsConfig(Model):
@@ -296,6 +304,7 @@ class Config(Model):
         FallbackItem.CALLBACK,
     )
     outbound: Outbound = Outbound()
+    features: FeaturesConfig = FeaturesConfig()
     prompts: PromptsConfig = PromptsConfig()
     logging: LoggingConfig = LoggingConfig()
     store: StoreConfig = StoreConfig()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -28,6 +28,11 @@ from routing.service import dialplan_variables as v
 from routing.service import step_codec
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralSource
+from routing.store.sqlite import StoreError
+
+
+class CallbackStore(Protocol):
+    def add_callback(self, *, call_id: str, caller: str, target: str, at: datetime) -> int: ...
 
 log = structlog.get_logger("routing.calls")
 
@@ -35,7 +40,7 @@ R1_MARGIN_S = 2.0  # a ring step measured longer than its limit by this much is 
 FORGET_AFTER = timedelta(hours=8)  # a call whose hangup never reached us is dropped after this
 
 
-def _now() -> datetime:
+def now_local() -> datetime:
     return datetime.now().astimezone()
 
 
@@ -59,10 +64,12 @@ class CallRouter:
         prompts: Prompts,
         *,
         progress_timeout_s: float = 5.0,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now_local,
+        callbacks: CallbackStore | None = None,
     ) -> None:
         self.directory = directory
         self._referrals = referrals
+        self._callbacks = callbacks
         self._prompts = prompts
         self._progress_timeout_s = progress_timeout_s
         self._clock = clock
@@ -173,8 +180,21 @@ class CallRouter:
             and active.flow.reached is Outcome.CALLBACK
             and event.kind is EventKind.DIGIT
         ):
-            active.log.info("callback.requested", target=step.target, caller=active.flow.plan.call.caller)
+            self._book_callback(active, step, event.at)
         return await self._issue(active, following, active.flow.plan)
+
+    def _book_callback(self, active: ActiveCall, offer: CallbackOffer, at: datetime) -> None:
+        """R4: the caller asked to be called back; the store keeps it until someone does."""
+        caller = active.flow.plan.call.caller or ""
+        callback_id: int | None = None
+        if self._callbacks is not None:
+            try:
+                callback_id = self._callbacks.add_callback(
+                    call_id=active.call_id, caller=caller, target=offer.target, at=at
+                )
+            except StoreError as exc:
+                active.log.error(exc.log_id, error=str(exc), what="callback not stored")
+        active.log.info("callback.requested", target=offer.target, caller=caller, callback_id=callback_id)
 
     async def _issue(self, active: ActiveCall, step: Step, plan: Plan) -> Mapping[str, str]:
         active.step_started = self._clock()

@@ -12,6 +12,7 @@ from typing import Final
 SCRIPT_STEP: Final = "step"  # what next? (at the start and after each step)
 SCRIPT_ANSWERED: Final = "answered"  # a ringing device answered (Dial's U() on the callee)
 SCRIPT_HANGUP: Final = "hangup"  # the caller's channel hung up (hangup handler)
+SCRIPT_FEATURE: Final = "feature"  # a feature code from an internal phone: (code, extension)
 
 # Set by the dialplan before it asks (AGI arguments, in this order)
 ARG_EVENT: Final = 0  # start | dial | play | voicemail | read

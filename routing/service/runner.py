@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import structlog
 
-from routing.agi.server import FastAgiServer
+from routing.agi.protocol import AgiRequest
+from routing.agi.server import FastAgiServer, Handler
 from routing.config.schema import Config
 from routing.policy.directory import Directory
-from routing.service.call_router import CallRouter
+from routing.service import dialplan_variables as v
+from routing.service.call_router import CallRouter, now_local
+from routing.service.features import FeatureCodes
 from routing.service.prompts import Prompts
-from routing.service.referrals import MemoryReferrals, ReferralSource
+from routing.service.referrals import ReferralStore
+from routing.store.sqlite import SqliteStore, open_store
 
 log = structlog.get_logger("routing.service")
 
@@ -25,6 +29,25 @@ def _listen_address(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+class AgiApplication:
+    """Hands each FastAGI request to the part of the service its script names."""
+
+    def __init__(self, router: CallRouter, features: FeatureCodes) -> None:
+        self._handlers: dict[str, Handler] = {
+            v.SCRIPT_STEP: router,
+            v.SCRIPT_ANSWERED: router,
+            v.SCRIPT_HANGUP: router,
+            v.SCRIPT_FEATURE: features,
+        }
+
+    async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
+        handler = self._handlers.get(request.script)
+        if handler is None:
+            log.warning("agi.unknown_script", script=request.script)
+            return {v.ACTION: v.FAILSAFE}
+        return await handler(request)
+
+
 class Service:
     """Everything `routing run` runs, for one config; tests start it in-process."""
 
@@ -32,21 +55,25 @@ class Service:
         self,
         config: Config,
         *,
-        referrals: ReferralSource | None = None,
+        referrals: ReferralStore | None = None,
+        store: SqliteStore | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
-        self.referrals = referrals if referrals is not None else MemoryReferrals()
+        self.store = store if store is not None else open_store(config.store.url)
+        self.referrals: ReferralStore = referrals if referrals is not None else self.store
         prompts = Prompts(Path(config.prompts.dir), config.prompts.voice)
-        extra = {"clock": clock} if clock is not None else {}
+        now = clock if clock is not None else now_local
         self.router = CallRouter(
             Directory.from_config(config),
             self.referrals,
             prompts,
             progress_timeout_s=config.ring.progress_timeout_s,
-            **extra,
+            clock=now,
+            callbacks=self.store,
         )
-        self.agi = FastAgiServer(self.router)
+        self.features = FeatureCodes(lambda: self.router.directory, self.referrals, prompts, now)
+        self.agi = FastAgiServer(AgiApplication(self.router, self.features))
         self.agi_address: tuple[str, int] | None = None
 
     async def start(self) -> None:

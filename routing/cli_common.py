@@ -1,0 +1,44 @@
+"""What every `routing` subcommand shares: exit codes, loading the config with its errors shown."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, time, timedelta
+
+from routing.config import Config, ConfigError, load_config
+from routing.policy.referral import Reason
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran but did not reach its goal
+EXIT_USAGE = 2  # the config or the command line is wrong: nothing was done
+
+
+def load_or_report(path: str) -> Config | None:
+    """The config, or None after printing every problem (FILE:LINE:COL …) on stderr."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        count = len(exc.issues)
+        print(f"{path}: {count} error{'s' if count != 1 else ''}; nothing changed", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
+def parse_until(text: str, now: datetime) -> datetime | date:
+    """'13:00' (today, or tomorrow once that time has passed) or '2026-12-07'."""
+    if ":" in text:
+        moment = datetime.combine(now.date(), time.fromisoformat(text), now.tzinfo)
+        return moment if moment > now else moment + timedelta(days=1)
+    return date.fromisoformat(text)
+
+
+def parse_reason(text: str) -> Reason:
+    try:
+        return Reason(text)
+    except ValueError:
+        reasons = ", ".join(r.value for r in Reason)
+        raise ValueError(f"'{text}' is not a reason: use one of {reasons}") from None
