@@ -31,9 +31,16 @@ def load_or_report(path: str) -> Config | None:
 def parse_until(text: str, now: datetime) -> datetime | date:
     """'13:00' (today, or tomorrow once that time has passed) or '2026-12-07'."""
     if ":" in text:
-        moment = datetime.combine(now.date(), time.fromisoformat(text), now.tzinfo)
+        try:
+            clock = time.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a time HH:MM") from None
+        moment = datetime.combine(now.date(), clock, now.tzinfo)
         return moment if moment > now else moment + timedelta(days=1)
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
 def parse_reason(text: str) -> Reason:
