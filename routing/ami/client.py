@@ -23,9 +23,35 @@ class AmiError(Exception):
 
 
 class AmiClient:
-    def __init__(self, host: str, port: int, username: str, secret: str, *, action_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        *,
+        action_timeout_s: float = 5.0,
+        on_login: Callable[[], None] | None = None,
+    ) -> None:
+        def logged_in(_manager: Manager) -> None:
+            log.info("ami.logged_in", host=host, port=port)
+            if on_login is not None:
+                on_login()
+
+        def disconnected(_manager: Manager, exc: Exception | None) -> None:
+            log.warning("ami.disconnected", host=host, port=port, error=str(exc) if exc else None)
+
+        # panoramisk logs in again by itself after a drop (every reconnect_timeout seconds);
+        # on_login is where state is sent again (AstDB after an Asterisk restart).
         self._manager = Manager(
-            host=host, port=port, username=username, secret=secret, ping_delay=10, reconnect_timeout=2
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
+            ping_delay=10,
+            reconnect_timeout=2,
+            on_login=logged_in,
+            on_disconnect=disconnected,
         )
         self._timeout = action_timeout_s
         self._callbacks: list[tuple[str, EventCallback]] = []
@@ -35,7 +61,6 @@ class AmiClient:
             await asyncio.wait_for(self._manager.connect(), timeout_s)
         except (OSError, TimeoutError) as exc:
             raise AmiError(f"cannot log in to AMI: {exc or type(exc).__name__}") from exc
-        log.info("ami.connected")
 
     def close(self) -> None:
         self._manager.close()
@@ -83,6 +108,22 @@ class AmiClient:
         if variables:
             fields["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
         await self.action(fields)
+
+    async def db_put(self, family: str, key: str, value: str) -> None:
+        await self.action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+
+    async def db_del(self, family: str, key: str) -> None:
+        await self.action({"Action": "DBDel", "Family": family, "Key": key})
+
+    async def db_keys(self, family: str) -> dict[str, str]:
+        """Every key under `family` with its value (from `database show`)."""
+        prefix = f"/{family}/"
+        found: dict[str, str] = {}
+        for line in (await self.command(f"database show {family}")).splitlines():
+            path, sep, value = line.partition(" : ")
+            if sep and path.strip().startswith(prefix):
+                found[path.strip()[len(prefix) :]] = value.strip()
+        return found
 
     async def command(self, command: str) -> str:
         """A CLI command over AMI; returns its output."""

@@ -101,9 +101,12 @@ def _owner_chain(
     chain = own if own is not None else config.fallback
     if voicemail is None and any(item in _ANSWERING for item in chain):
         whose = "its chain" if own is not None else "the default chain"
-        yield (*owner, "voicemail"), (
-            f"R3: {format_path(owner)} ({name}) has no voicemail box, so {whose} {_show(chain)} can end "
-            "unanswered (a caller with a hidden number cannot be called back, R4): give it voicemail"
+        yield (
+            (*owner, "voicemail"),
+            (
+                f"R3: {format_path(owner)} ({name}) has no voicemail box, so {whose} {_show(chain)} can end "
+                "unanswered (a caller with a hidden number cannot be called back, R4): give it voicemail"
+            ),
         )
 
 
@@ -142,9 +145,7 @@ def _unique_numbers(config: Config) -> Iterator[tuple[Path, str]]:
         (("switchboard", "extension"), config.switchboard.extension, "the switchboard")
     ]
     entries += [(("units", i, "number"), u.number, f"units[{i}] ({u.id})") for i, u in enumerate(config.units)]
-    entries += [
-        (("people", i, "extension"), p.extension, f"people[{i}] ({p.id})") for i, p in enumerate(config.people)
-    ]
+    entries += [(("people", i, "extension"), p.extension, f"people[{i}] ({p.id})") for i, p in enumerate(config.people)]
     entries += [
         (("phones", i, "extension"), p.extension, f"phones[{i}] ({p.name})") for i, p in enumerate(config.phones)
     ]

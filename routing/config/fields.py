@@ -18,9 +18,7 @@ def _pattern(regex: str, what: str, example: str) -> Callable[[object], object]:
         if isinstance(value, int | float) and not isinstance(value, bool):
             text = str(value)
             if compiled.fullmatch(text):
-                raise ValueError(
-                    f'write it in quotes, e.g. "{text}" (YAML reads bare digits as a number)'
-                )
+                raise ValueError(f'write it in quotes, e.g. "{text}" (YAML reads bare digits as a number)')
             raise ValueError(f"{text} is not {what}, e.g. {example}")
         if isinstance(value, str) and not compiled.fullmatch(value):
             raise ValueError(f"'{value}' is not {what}, e.g. {example}")
@@ -31,13 +29,9 @@ def _pattern(regex: str, what: str, example: str) -> Callable[[object], object]:
 
 Identifier = Annotated[
     str,
-    BeforeValidator(
-        _pattern(r"[a-z][a-z0-9_-]{0,31}", "an id (lower-case letters, digits, - and _)", "soc")
-    ),
+    BeforeValidator(_pattern(r"[a-z][a-z0-9_-]{0,31}", "an id (lower-case letters, digits, - and _)", "soc")),
 ]
-Extension = Annotated[
-    str, BeforeValidator(_pattern(r"[0-9]{2,10}", "an extension (2 to 10 digits)", '"5001"'))
-]
+Extension = Annotated[str, BeforeValidator(_pattern(r"[0-9]{2,10}", "an extension (2 to 10 digits)", '"5001"'))]
 PhoneNumber = Annotated[
     str,
     BeforeValidator(
@@ -50,11 +44,7 @@ PhoneNumber = Annotated[
 ]
 DialString = Annotated[
     str,
-    BeforeValidator(
-        _pattern(
-            r"[A-Za-z][A-Za-z0-9_]*/[^\s&,()|]+", "an Asterisk device (TECH/resource)", "PJSIP/5001"
-        )
-    ),
+    BeforeValidator(_pattern(r"[A-Za-z][A-Za-z0-9_]*/[^\s&,()|]+", "an Asterisk device (TECH/resource)", "PJSIP/5001")),
 ]
 Mailbox = Annotated[
     str,
@@ -79,9 +69,7 @@ PromptName = Annotated[
 Dtmf = Annotated[str, BeforeValidator(_pattern(r"[0-9*#]", "one key of the phone", '"1"'))]
 EnvName = Annotated[
     str,
-    BeforeValidator(
-        _pattern(r"[A-Z_][A-Z0-9_]{0,63}", "an environment variable name", "ROUTING_AMI_SECRET")
-    ),
+    BeforeValidator(_pattern(r"[A-Z_][A-Z0-9_]{0,63}", "an environment variable name", "ROUTING_AMI_SECRET")),
 ]
 Prefix = Annotated[str, BeforeValidator(_pattern(r"[0-9*#]{1,8}", "a dialling prefix", '"0900"'))]
 TrunkTemplate = Annotated[

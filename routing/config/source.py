@@ -32,19 +32,13 @@ _SYNTAX_HINTS = {
 }
 
 _Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regex)
-        for tag, regex in resolvers
-        if tag not in _REPLACED_TAGS
-    ]
+    first: [(tag, regex) for tag, regex in resolvers if tag not in _REPLACED_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789")
-)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789"))
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^-?(?:[0-9]+\.[0-9]*|\.[0-9]+)$"),

@@ -34,6 +34,7 @@ from routing.store.sqlite import StoreError
 class CallbackStore(Protocol):
     def add_callback(self, *, call_id: str, caller: str, target: str, at: datetime) -> int: ...
 
+
 log = structlog.get_logger("routing.calls")
 
 R1_MARGIN_S = 2.0  # a ring step measured longer than its limit by this much is an R1 violation

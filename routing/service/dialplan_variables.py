@@ -13,6 +13,7 @@ SCRIPT_STEP: Final = "step"  # what next? (at the start and after each step)
 SCRIPT_ANSWERED: Final = "answered"  # a ringing device answered (Dial's U() on the callee)
 SCRIPT_HANGUP: Final = "hangup"  # the caller's channel hung up (hangup handler)
 SCRIPT_FEATURE: Final = "feature"  # a feature code from an internal phone: (code, extension)
+SCRIPT_OUTBOUND: Final = "outbound"  # an internal phone dials out: (number, extension, linkedid)
 
 # Set by the dialplan before it asks (AGI arguments, in this order)
 ARG_EVENT: Final = 0  # start | dial | play | voicemail | read
@@ -30,6 +31,7 @@ PROMPT: Final = "ROUTING_PROMPT"  # sound file path without extension
 MAILBOX: Final = "ROUTING_MAILBOX"
 STEP: Final = "ROUTING_STEP"  # the step's kind, for the dialplan's own log lines
 TARGET: Final = "ROUTING_TARGET"
+USERFIELD: Final = "ROUTING_USERFIELD"  # CDR(userfield) for an outbound call: "private" (R17)
 
 # Actions
 RING: Final = "ring"
@@ -37,4 +39,6 @@ PLAY: Final = "play"
 VOICEMAIL: Final = "voicemail"
 OFFER: Final = "offer"
 FINISH: Final = "finish"
+DIAL_OUT: Final = "dial"  # outbound: dial ROUTING_DIAL
+REFUSE: Final = "refuse"  # outbound: play ROUTING_PROMPT, do not dial (R18)
 FAILSAFE: Final = "failsafe"  # the service cannot serve this call: the dialplan finishes it alone

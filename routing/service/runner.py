@@ -12,11 +12,16 @@ import structlog
 
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Handler
+from routing.ami.client import AmiClient, AmiError
 from routing.config.schema import Config
 from routing.policy.directory import Directory
+from routing.secrets import SecretMissing, read_secret
 from routing.service import dialplan_variables as v
+from routing.service.asterisk_link import AsteriskLink
 from routing.service.call_router import CallRouter, now_local
+from routing.service.failsafe import failsafe_entries
 from routing.service.features import FeatureCodes
+from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store.sqlite import SqliteStore, open_store
@@ -32,12 +37,13 @@ def _listen_address(listen: str) -> tuple[str, int]:
 class AgiApplication:
     """Hands each FastAGI request to the part of the service its script names."""
 
-    def __init__(self, router: CallRouter, features: FeatureCodes) -> None:
+    def __init__(self, router: CallRouter, features: FeatureCodes, outbound: OutboundCalls) -> None:
         self._handlers: dict[str, Handler] = {
             v.SCRIPT_STEP: router,
             v.SCRIPT_ANSWERED: router,
             v.SCRIPT_HANGUP: router,
             v.SCRIPT_FEATURE: features,
+            v.SCRIPT_OUTBOUND: outbound,
         }
 
     async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
@@ -58,8 +64,11 @@ class Service:
         referrals: ReferralStore | None = None,
         store: SqliteStore | None = None,
         clock: Callable[[], datetime] | None = None,
+        connect_ami: bool = True,
     ) -> None:
         self.config = config
+        self._connect_ami = connect_ami
+        self.link: AsteriskLink | None = None
         self.store = store if store is not None else open_store(config.store.url)
         self.referrals: ReferralStore = referrals if referrals is not None else self.store
         prompts = Prompts(Path(config.prompts.dir), config.prompts.voice)
@@ -73,22 +82,52 @@ class Service:
             callbacks=self.store,
         )
         self.features = FeatureCodes(lambda: self.router.directory, self.referrals, prompts, now)
-        self.agi = FastAgiServer(AgiApplication(self.router, self.features))
+        self.outbound = OutboundCalls(lambda: self.router.directory, prompts)
+        self.agi = FastAgiServer(AgiApplication(self.router, self.features, self.outbound))
         self.agi_address: tuple[str, int] | None = None
 
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
-        log.info("service.started", agi=f"{self.agi_address[0]}:{self.agi_address[1]}")
+        if self._connect_ami:
+            await self._start_link()
+        log.info("service.started", agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
+
+    async def _start_link(self) -> None:
+        """AMI for the fail-safe entries in AstDB. Calls are routed without it; the fail-safe
+        then knows only what it was given last time, so the problem is logged as an error."""
+        ami = self.config.asterisk.ami
+        try:
+            secret = read_secret(ami.secret_env, ami.secret_file)
+        except SecretMissing as exc:
+            log.error(exc.log_id, error=str(exc), what="no AMI: the AstDB fail-safe is not updated")
+            return
+        self.link = AsteriskLink(
+            lambda on_login: AmiClient(ami.host, ami.port, ami.username, secret, on_login=on_login),
+            lambda: failsafe_entries(self.router.directory),
+        )
+        try:
+            await self.link.start()
+        except AmiError as exc:
+            # panoramisk keeps trying to log in; the entries are sent when it succeeds.
+            log.error(exc.log_id, error=str(exc), what="AMI not reachable yet: retrying")
 
     async def stop(self) -> None:
+        if self.link is not None:
+            self.link.close()
         await self.agi.stop()
         log.info("service.stopped", calls_in_progress=len(self.router.calls))
 
 
 async def serve(config: Config) -> int:
     """Run until SIGTERM or SIGINT; exit status 0 after a clean stop."""
+    ami = config.asterisk.ami
+    try:
+        read_secret(ami.secret_env, ami.secret_file)
+    except SecretMissing as exc:
+        log.error(exc.log_id, error=str(exc))
+        return 2
     service = Service(config)
     try:
         await service.start()

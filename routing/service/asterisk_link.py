@@ -1,0 +1,61 @@
+"""The service's AMI link: keeps AstDB's fail-safe entries (R3) in step with the config, at
+start, after every reconnect (an Asterisk restart empties nothing, but a new Asterisk may have
+an empty AstDB) and after a config change."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+
+from routing.ami.client import AmiClient, AmiError
+from routing.service.failsafe import FAMILY
+
+log = structlog.get_logger("routing.asterisk")
+
+
+class AsteriskLink:
+    def __init__(self, ami_factory: Callable[[Callable[[], None]], AmiClient], entries: Callable[[], dict[str, str]]):
+        self._entries = entries
+        self._ami = ami_factory(self._logged_in)
+        self._sync_task: asyncio.Task[None] | None = None
+        self.synced = asyncio.Event()
+
+    @property
+    def ami(self) -> AmiClient:
+        return self._ami
+
+    async def start(self) -> None:
+        await self._ami.connect()
+
+    def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+        self._ami.close()
+
+    def _logged_in(self) -> None:
+        self.resync()
+
+    def resync(self) -> None:
+        """Send the fail-safe entries again (after a login or a config change)."""
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()
+        self.synced.clear()
+        self._sync_task = asyncio.get_running_loop().create_task(self._sync())
+
+    async def _sync(self) -> None:
+        wanted = self._entries()
+        try:
+            present = await self._ami.db_keys(FAMILY)
+            for key, value in wanted.items():
+                if present.get(key) != value:
+                    await self._ami.db_put(FAMILY, key, value)
+            stale = [key for key in present if key not in wanted]
+            for key in stale:
+                await self._ami.db_del(FAMILY, key)
+        except AmiError as exc:
+            log.error(exc.log_id, error=str(exc), what="fail-safe entries not synced; retried at next login")
+            return
+        log.info("astdb.synced", entries=len(wanted), removed=len(stale))
+        self.synced.set()

@@ -1,0 +1,50 @@
+"""What Asterisk needs to finish calls alone when the service is gone (R3), as AstDB entries.
+
+The dialplan's fail-safe reads family `routing`:
+    ext/<number>/dial      devices to ring for a person, phone, unit or the switchboard (& joined)
+    ext/<number>/mailbox   the mailbox that answers after the ring limit
+    ext/<number>/timeout   the ring limit in seconds (R1)
+    failsafe/mailbox       the switchboard's mailbox, when the number is unknown
+    barred/<prefix>        1 for every premium-rate prefix: refused for everyone (R18, fail closed)
+    outbound/trunk_prefix, outbound/trunk_suffix, outbound/private_prefix
+"""
+
+from __future__ import annotations
+
+from routing.policy.directory import Directory
+from routing.service.step_codec import seconds
+
+FAMILY = "routing"
+
+
+def failsafe_entries(directory: Directory) -> dict[str, str]:
+    config = directory.config
+    timeout = seconds(directory.ring_timeout_s)
+    entries: dict[str, str] = {}
+
+    def number(ext: str, devices: list[str], mailbox: str | None) -> None:
+        if devices:
+            entries[f"ext/{ext}/dial"] = "&".join(devices)
+            entries[f"ext/{ext}/timeout"] = timeout
+        if mailbox:
+            entries[f"ext/{ext}/mailbox"] = mailbox
+
+    board = config.switchboard
+    number(board.extension, [board.device], board.voicemail)
+    for person in config.people:
+        number(person.extension, [person.device], person.voicemail)
+    for unit in config.units:
+        devices = [directory.people[p].device for p in directory.members[unit.id]]
+        number(unit.number, devices, unit.voicemail)
+    for phone in config.phones:
+        mailbox = directory.units[phone.unit].voicemail if phone.unit else None
+        number(phone.extension, [phone.device], mailbox)
+    entries["failsafe/mailbox"] = board.voicemail
+    for prefix in config.outbound.barred_prefixes:
+        entries[f"barred/{prefix}"] = "1"
+    trunk_prefix, _, trunk_suffix = config.outbound.trunk.partition("{number}")
+    entries["outbound/trunk_prefix"] = trunk_prefix
+    entries["outbound/trunk_suffix"] = trunk_suffix
+    if config.outbound.private_prefix:
+        entries["outbound/private_prefix"] = config.outbound.private_prefix
+    return entries
