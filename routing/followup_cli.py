@@ -7,15 +7,20 @@ a referral set here takes effect for the next call at once.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from routing.ami.client import AmiClient, AmiError
+from routing.callback_call import CallbackResult, call_back, device_of
 from routing.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_or_report, parse_reason, parse_until
 from routing.config.schema import Config
 from routing.policy import spoken_swedish
+from routing.policy.directory import Directory
 from routing.policy.referral import Referral
+from routing.secrets import SecretMissing, read_secret
 from routing.store.sqlite import SqliteStore, StoreError, open_store
 
 
@@ -151,6 +156,48 @@ def cmd_callbacks_done(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_callbacks_call(args: argparse.Namespace) -> int:
+    """Ring the employee at --from first; when they answer, Asterisk calls the caller."""
+    opened = _open(args)
+    if opened is None:
+        return EXIT_USAGE
+    config, store, now = opened
+    callback = store.callback(args.id)
+    if callback is None:
+        print(f"routing callbacks call: no callback has the id {args.id}", file=sys.stderr)
+        return EXIT_USAGE
+    if callback.status == "done":
+        print(f"routing callbacks call: callback {args.id} was done already ({callback.done_by})", file=sys.stderr)
+        return EXIT_USAGE
+    directory = Directory.from_config(config)
+    if device_of(directory, args.from_extension) is None:
+        print(f"routing callbacks call: no phone has the extension {args.from_extension}", file=sys.stderr)
+        return EXIT_USAGE
+    ami_config = config.asterisk.ami
+    try:
+        secret = read_secret(ami_config.secret_env, ami_config.secret_file)
+    except SecretMissing as exc:
+        print(f"routing callbacks call: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def run() -> CallbackResult:
+        ami = AmiClient(ami_config.host, ami_config.port, ami_config.username, secret)
+        await ami.connect()
+        try:
+            return await call_back(callback, args.from_extension, directory=directory, store=store, ami=ami, now=now)
+        finally:
+            ami.close()
+
+    print(f"ringing {args.from_extension}; once answered, {callback.caller} is called …")
+    try:
+        result = asyncio.run(run())
+    except AmiError as exc:
+        print(f"routing callbacks call: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"callback {args.id}: {result.outcome}" + (" (done)" if result.done else " (still open)"))
+    return EXIT_OK if result.done else EXIT_FAILED
+
+
 def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -181,5 +228,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     done.add_argument("--by", default="cli", help="who called back (default: cli)")
     done.set_defaults(func=cmd_callbacks_done)
 
-    for parser in (set_, clear, listing, cb_list, done):
+    call = callback_commands.add_parser("call", help="ring your phone, then the caller, and connect you")
+    call.add_argument("id", type=int, metavar="ID")
+    call.add_argument("--from", dest="from_extension", required=True, metavar="EXTENSION", help="your extension")
+    call.set_defaults(func=cmd_callbacks_call)
+
+    for parser in (set_, clear, listing, cb_list, done, call):
         parser.add_argument("--config", required=True, metavar="FILE")

@@ -73,12 +73,15 @@ class AmiClient:
 
         self._manager.register_event(pattern, relay)
 
-    async def action(self, fields: Mapping[str, str], *, as_list: bool | None = None) -> Any:
+    async def action(
+        self, fields: Mapping[str, str], *, as_list: bool | None = None, timeout_s: float | None = None
+    ) -> Any:
         name = fields.get("Action", "?")
+        timeout = timeout_s if timeout_s is not None else self._timeout
         try:
-            result = await asyncio.wait_for(self._manager.send_action(dict(fields), as_list=as_list), self._timeout)
+            result = await asyncio.wait_for(self._manager.send_action(dict(fields), as_list=as_list), timeout)
         except TimeoutError as exc:
-            raise AmiError(f"AMI action {name} timed out after {self._timeout:g} s") from exc
+            raise AmiError(f"AMI action {name} timed out after {timeout:g} s") from exc
         response = result[0] if isinstance(result, list) and result else result
         if isinstance(response, Message) and response.get("Response") == "Error":
             raise AmiError(f"AMI action {name} failed: {response.get('Message')}")
@@ -95,7 +98,10 @@ class AmiClient:
         exten: str,
         caller_id: str,
         variables: Mapping[str, str] | None = None,
-    ) -> None:
+        timeout_ms: int = 30000,
+    ) -> Message | None:
+        """Originate `channel` into context/exten. Returns Asterisk's OriginateResponse once the
+        channel answered or gave up (Response: Success or Failure), or None if none came."""
         fields = {
             "Action": "Originate",
             "Channel": channel,
@@ -104,10 +110,15 @@ class AmiClient:
             "Priority": "1",
             "CallerID": caller_id,
             "Async": "true",
+            "Timeout": str(timeout_ms),
         }
         if variables:
             fields["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
-        await self.action(fields)
+        # panoramisk completes an async Originate with its OriginateResponse, which comes only
+        # when the channel answers or the Timeout runs out: wait that long, and a little more.
+        result = await self.action(fields, timeout_s=timeout_ms / 1000 + self._timeout)
+        last = result[-1] if isinstance(result, list) and result else result
+        return last if isinstance(last, Message) and last.get("Event") == "OriginateResponse" else None
 
     async def db_put(self, family: str, key: str, value: str) -> None:
         await self.action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
