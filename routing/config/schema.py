@@ -6,6 +6,7 @@ Cross-references (a cover that names no one, a duplicate extension …) are chec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -136,6 +137,27 @@ class FeaturesConfig(Model):
 
     referral_set: FeatureCode = "*21"
     referral_clear: FeatureCode = "#21"
+
+
+def _hours(text: str | float | int) -> float:
+    """'4h', '90m', '1h30m' or a number of hours -> hours."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+)m)?", str(text).strip())
+        if match is None or not any(match.groups()):
+            raise ValueError(f"'{text}' is not a duration: write e.g. 4h, 90m or 1h30m")
+        value = float(match.group(1) or 0) + int(match.group(2) or 0) / 60
+    if value <= 0:
+        raise ValueError("the duration must be longer than nothing")
+    return value
+
+
+class FollowUpConfig(Model):
+    """What is followed up (R4, R19, R20)."""
+
+    # An open callback older than this many working hours is a policy violation (R4).
+    callback_within: Annotated[float, BeforeValidator(_hours)] = 4.0
 
 
 class PromptsConfig(Model):
@@ -305,6 +327,7 @@ class Config(Model):
     )
     outbound: Outbound = Outbound()
     features: FeaturesConfig = FeaturesConfig()
+    follow_up: FollowUpConfig = FollowUpConfig()
     prompts: PromptsConfig = PromptsConfig()
     logging: LoggingConfig = LoggingConfig()
     store: StoreConfig = StoreConfig()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
@@ -143,6 +143,24 @@ class Calendar:
         if day in self.holidays:
             return f"holiday: {self.holidays[day]}"
         return None
+
+
+def working_seconds_between(calendar: Calendar, schedule: WeekSchedule, start: datetime, end: datetime) -> float:
+    """Seconds of open hours between two moments, on the local wall clock (R4 follow-up:
+    "called back within four working hours" does not count nights and weekends)."""
+    if end <= start:
+        return 0.0
+    first, last = calendar.local(start), calendar.local(end)
+    total = 0.0
+    day = first.date()
+    while day <= last.date():
+        for span in calendar.day_ranges(schedule, day):
+            lo = datetime.combine(day, datetime.min.time(), calendar.zone) + timedelta(minutes=span.start)
+            hi = datetime.combine(day, datetime.min.time(), calendar.zone) + timedelta(minutes=span.end)
+            overlap = (min(hi, last) - max(lo, first)).total_seconds()
+            total += max(0.0, overlap)
+        day += timedelta(days=1)
+    return total
 
 
 class OpenState(StrEnum):

@@ -21,6 +21,7 @@ from routing.service.asterisk_link import AsteriskLink
 from routing.service.call_router import CallRouter, now_local
 from routing.service.failsafe import failsafe_entries
 from routing.service.features import FeatureCodes
+from routing.service.followup_watch import FollowUpWatch
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
@@ -85,6 +86,8 @@ class Service:
         self.outbound = OutboundCalls(lambda: self.router.directory, prompts)
         self.agi = FastAgiServer(AgiApplication(self.router, self.features, self.outbound))
         self.agi_address: tuple[str, int] | None = None
+        self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
+        self._followup_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
@@ -92,6 +95,7 @@ class Service:
         self.agi_address = await self.agi.start(host, port)
         if self._connect_ami:
             await self._start_link()
+        self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
         log.info("service.started", agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
 
     async def _start_link(self) -> None:
@@ -114,6 +118,8 @@ class Service:
             log.error(exc.log_id, error=str(exc), what="AMI not reachable yet: retrying")
 
     async def stop(self) -> None:
+        if self._followup_task is not None:
+            self._followup_task.cancel()
         if self.link is not None:
             self.link.close()
         await self.agi.stop()

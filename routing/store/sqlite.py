@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS callbacks (
     last_attempt_at TEXT,
     last_outcome TEXT,
     done_at TEXT,
-    done_by TEXT
+    done_by TEXT,
+    overdue_at TEXT             -- when it was reported overdue (R4), once
 );
 CREATE INDEX IF NOT EXISTS callbacks_open ON callbacks (status, requested_at);
 """
@@ -64,6 +65,7 @@ class Callback:
     last_outcome: str | None
     done_at: datetime | None
     done_by: str | None
+    overdue_at: datetime | None = None
 
 
 def open_store(url: str) -> SqliteStore:
@@ -90,11 +92,18 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from exc
+
+    def _add_missing_columns(self) -> None:
+        """Stores made by an earlier release get the columns added since (nothing is lost)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(callbacks)")}
+        if "overdue_at" not in columns:
+            self._db.execute("ALTER TABLE callbacks ADD COLUMN overdue_at TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -185,6 +194,15 @@ class SqliteStore:
                 (at.isoformat(), outcome, callback_id),
             )
 
+    def mark_overdue(self, callback_id: int, *, at: datetime) -> bool:
+        """Record that the callback was reported overdue; False if it was already."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE callbacks SET overdue_at = ? WHERE id = ? AND overdue_at IS NULL AND status = 'open'",
+                (at.isoformat(), callback_id),
+            )
+            return cursor.rowcount > 0
+
     def mark_done(self, callback_id: int, *, at: datetime, by: str) -> bool:
         with self._transaction() as db:
             cursor = db.execute(
@@ -195,7 +213,8 @@ class SqliteStore:
 
     @staticmethod
     def _callback(row: tuple[object, ...]) -> Callback:
-        (cid, call_id, caller, target, requested, status, attempts, last_at, last_outcome, done_at, done_by) = row
+        (cid, call_id, caller, target, requested, status, attempts, last_at, last_outcome, done_at, done_by) = row[:11]
+        overdue_at = row[11] if len(row) > 11 else None
         return Callback(
             int(str(cid)),
             str(call_id),
@@ -208,4 +227,5 @@ class SqliteStore:
             str(last_outcome) if last_outcome else None,
             _moment(str(done_at)) if done_at else None,
             str(done_by) if done_by else None,
+            _moment(str(overdue_at)) if overdue_at else None,
         )

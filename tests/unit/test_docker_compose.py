@@ -34,8 +34,10 @@ def test_compose_has_asterisk_and_the_service_on_the_host_network() -> None:
     assert all(s["network_mode"] == "host" for s in services.values())
     assert "FROM debian:sid" in services["asterisk"]["build"]["dockerfile_inline"]
     assert "asterisk " in services["asterisk"]["build"]["dockerfile_inline"]
-    assert services["routing"]["build"]["dockerfile_inline"].rstrip().endswith(
-        'CMD ["routing", "run", "--config", "/etc/routing/routing.yaml"]'
+    assert (
+        services["routing"]["build"]["dockerfile_inline"]
+        .rstrip()
+        .endswith('CMD ["routing", "run", "--config", "/etc/routing/routing.yaml"]')
     )
 
 

@@ -72,3 +72,31 @@ def test_unwritable_store_path(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot open the store"):
         SqliteStore(blocker / "routing.db")
+
+
+def test_r4_overdue_is_recorded_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    callback_id = store.add_callback(call_id="1.1", caller="0701234567", target="soc1", at=NOW)
+    assert store.mark_overdue(callback_id, at=NOW)
+    assert not store.mark_overdue(callback_id, at=NOW)
+    found = store.callback(callback_id)
+    assert found is not None and found.overdue_at == NOW
+
+
+def test_a_store_from_before_overdue_existed_gets_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE callbacks (id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, caller TEXT NOT NULL,"
+        " target TEXT NOT NULL, requested_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " last_attempt_at TEXT, last_outcome TEXT, done_at TEXT, done_by TEXT);"
+        f"INSERT INTO callbacks (call_id, caller, target, requested_at, status) VALUES ('1', '07', 'x', '{NOW.isoformat()}',"
+        " 'open');"
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    (old,) = store.callbacks()
+    assert old.overdue_at is None and store.mark_overdue(old.id, at=NOW)

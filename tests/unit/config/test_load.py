@@ -127,8 +127,7 @@ def test_check_reports_cross_check_errors_on_stderr(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"{broken}:{line}:{column}: units[2].telephone_officer: "
-        "R10: no person has the id 'kc11' (did you mean 'kc1'?)",
+        f"{broken}:{line}:{column}: units[2].telephone_officer: R10: no person has the id 'kc11' (did you mean 'kc1'?)",
         f"{broken}: 1 error; nothing changed",
     ]
 
@@ -151,8 +150,7 @@ def test_an_issue_prints_as_file_line_column_path_message() -> None:
         'write it in quotes, e.g. "9000" (YAML reads bare digits as a number)',
     )
     assert str(issue) == (
-        'kommun.yaml:8:14: switchboard.extension: write it in quotes, e.g. "9000" '
-        "(YAML reads bare digits as a number)"
+        'kommun.yaml:8:14: switchboard.extension: write it in quotes, e.g. "9000" (YAML reads bare digits as a number)'
     )
     assert str(caught.value) == str(issue)
 
@@ -247,9 +245,7 @@ def test_defaults_shown_by_check(tmp_path: Path) -> None:
     minimal.write_text(MINIMAL, encoding="utf-8")
     result = run_check(minimal)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (
-        f"{minimal}: OK (schema v1): 0 units, 0 people, 0 shared phones, ring limit 5 × 6 s\n"
-    )
+    assert result.stdout == (f"{minimal}: OK (schema v1): 0 units, 0 people, 0 shared phones, ring limit 5 × 6 s\n")
 
 
 @pytest.mark.parametrize(

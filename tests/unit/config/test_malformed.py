@@ -130,11 +130,7 @@ def append(lines: str) -> str:
     return BASE + lines
 
 
-FORWARD = (
-    "    forward_to_mobile:\n"
-    "      approved_by: Verksamhetschef Socialtjänsten\n"
-    "      approved_on: 2026-03-01\n"
-)
+FORWARD = "    forward_to_mobile:\n      approved_by: Verksamhetschef Socialtjänsten\n      approved_on: 2026-03-01\n"
 PAY = "    pay_services:\n      approved_by: Verksamhetschef Bygg\n      approved_on: 2026-03-01\n"
 
 # Errors given in the text out of line order: they must come back sorted by line.
@@ -160,7 +156,7 @@ Issue = tuple[int, int, str, str]  # line, column, key path, message
 CASES = [
     # Unknown keys: a typo never passes silently, and the closest key is suggested.
     pytest.param(
-        append('timzone: Europe/Stockholm\n'),
+        append("timzone: Europe/Stockholm\n"),
         [
             (102, 1, "timzone", "unknown key 'timzone' (did you mean 'timezone'?)"),
         ],
@@ -168,7 +164,7 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '    telephone_officer: bygg1\n',
+            "    telephone_officer: bygg1\n",
             '    telephone_officer: bygg1\n    duty_phon: "6001"\n',
         ),
         [
@@ -185,17 +181,21 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '      approved_on: 2026-03-01\n  - id: soc2\n',
-            '      approved_at: 2026-03-01\n  - id: soc2\n',
+            "      approved_on: 2026-03-01\n  - id: soc2\n",
+            "      approved_at: 2026-03-01\n  - id: soc2\n",
         ),
         [
             (
-                58, 5, "people[0].forward_to_mobile.approved_on",
+                58,
+                5,
+                "people[0].forward_to_mobile.approved_on",
                 "R14: required key 'approved_on' is missing: forwarding desk calls to a mobile "
                 "needs the head of unit's written approval, with its date (YYYY-MM-DD)",
             ),
             (
-                60, 7, "people[0].forward_to_mobile.approved_at",
+                60,
+                7,
+                "people[0].forward_to_mobile.approved_at",
                 "unknown key 'approved_at' (did you mean 'approved_on'?)",
             ),
         ],
@@ -203,10 +203,12 @@ CASES = [
     ),
     # Secrets: never in the file, exactly one of *_env and *_file.
     pytest.param(
-        edit('    secret_env: ROUTING_AMI_SECRET\n', '    secret: hunter2\n'),
+        edit("    secret_env: ROUTING_AMI_SECRET\n", "    secret: hunter2\n"),
         [
             (
-                18, 5, "asterisk.ami.secret",
+                18,
+                5,
+                "asterisk.ami.secret",
                 "secrets are never written in this file: name an environment variable "
                 "(secret_env) or a file (secret_file) that holds the secret",
             ),
@@ -215,12 +217,14 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '    password_env: ROUTING_ARI_PASSWORD\n',
-            '    password_env: ROUTING_ARI_PASSWORD\n    password: hunter2\n',
+            "    password_env: ROUTING_ARI_PASSWORD\n",
+            "    password_env: ROUTING_ARI_PASSWORD\n    password: hunter2\n",
         ),
         [
             (
-                22, 5, "asterisk.ari.password",
+                22,
+                5,
+                "asterisk.ari.password",
                 "secrets are never written in this file: name an environment variable "
                 "(password_env) or a file (password_file) that holds the password",
             ),
@@ -229,8 +233,8 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '    secret_env: ROUTING_AMI_SECRET\n',
-            '    secret_env: ROUTING_AMI_SECRET\n    secret_file: /etc/routing/ami-secret\n',
+            "    secret_env: ROUTING_AMI_SECRET\n",
+            "    secret_env: ROUTING_AMI_SECRET\n    secret_file: /etc/routing/ami-secret\n",
         ),
         [
             (16, 3, "asterisk.ami", "give one of secret_env and secret_file, not both"),
@@ -238,10 +242,12 @@ CASES = [
         id="secret-env-and-file",
     ),
     pytest.param(
-        edit('    secret_env: ROUTING_AMI_SECRET\n', ''),
+        edit("    secret_env: ROUTING_AMI_SECRET\n", ""),
         [
             (
-                16, 3, "asterisk.ami",
+                16,
+                3,
+                "asterisk.ami",
                 "the secret is missing: secrets are never written in this file, so name an "
                 "environment variable (secret_env) or a file (secret_file) that holds it",
             ),
@@ -249,26 +255,27 @@ CASES = [
         id="secret-neither",
     ),
     pytest.param(
-        edit('    secret_env: ROUTING_AMI_SECRET\n', '    secret_env: routing_ami_secret\n'),
+        edit("    secret_env: ROUTING_AMI_SECRET\n", "    secret_env: routing_ami_secret\n"),
         [
             (
-                18, 17, "asterisk.ami.secret_env",
-                "'routing_ami_secret' is not an environment variable name, e.g. "
-                "ROUTING_AMI_SECRET",
+                18,
+                17,
+                "asterisk.ami.secret_env",
+                "'routing_ami_secret' is not an environment variable name, e.g. ROUTING_AMI_SECRET",
             ),
         ],
         id="secret-env-lowercase",
     ),
     # The file as a whole, and YAML itself.
     pytest.param(
-        edit('version: 1\n', 'version: 2\n'),
+        edit("version: 1\n", "version: 2\n"),
         [
             (1, 10, "version", "this release reads schema version 1: write version: 1"),
         ],
         id="version-2",
     ),
     pytest.param(
-        edit('version: 1\n', ''),
+        edit("version: 1\n", ""),
         [
             (1, 1, "version", "required key 'version' is missing"),
         ],
@@ -296,10 +303,12 @@ CASES = [
         id="not-a-mapping",
     ),
     pytest.param(
-        edit('    name: Erik Johansson\n', '    name: Erik: Johansson\n'),
+        edit("    name: Erik Johansson\n", "    name: Erik: Johansson\n"),
         [
             (
-                62, 15, "(yaml)",
+                62,
+                15,
+                "(yaml)",
                 "YAML syntax: mapping values are not allowed here: check the indentation, or "
                 "put a value that contains ': ' in quotes",
             ),
@@ -307,12 +316,13 @@ CASES = [
         id="yaml-colon-in-value",
     ),
     pytest.param(
-        edit('    members: [soc1, soc2]\n', '    members: [soc1, soc2\n'),
+        edit("    members: [soc1, soc2]\n", "    members: [soc1, soc2\n"),
         [
             (
-                32, 22, "(yaml)",
-                "YAML syntax: expected ',' or ']', but got ':' (while parsing a flow sequence "
-                "that starts on line 31)",
+                32,
+                22,
+                "(yaml)",
+                "YAML syntax: expected ',' or ']', but got ':' (while parsing a flow sequence that starts on line 31)",
             ),
         ],
         id="yaml-unclosed-list",
@@ -321,9 +331,10 @@ CASES = [
         edit('  fri: "07:30-15:00"\n', '\tfri: "07:30-15:00"\n'),
         [
             (
-                11, 1, "(yaml)",
-                "YAML syntax: found character '\\t' that cannot start any token: indent with "
-                "spaces, not tabs",
+                11,
+                1,
+                "(yaml)",
+                "YAML syntax: found character '\\t' that cannot start any token: indent with spaces, not tabs",
             ),
         ],
         id="yaml-tab",
@@ -336,7 +347,7 @@ CASES = [
         id="duplicate-key-person",
     ),
     pytest.param(
-        append('version: 1\n'),
+        append("version: 1\n"),
         [
             (102, 1, "version", "key given twice (first on line 1)"),
         ],
@@ -344,11 +355,13 @@ CASES = [
     ),
     # Values with a format: extensions, numbers, devices, mailboxes, ids.
     pytest.param(
-        edit('    extension: "5002"\n', '    extension: 5002\n'),
+        edit('    extension: "5002"\n', "    extension: 5002\n"),
         [
             (
-                64, 16, "people[1].extension",
-                "write it in quotes, e.g. \"5002\" (YAML reads bare digits as a number)",
+                64,
+                16,
+                "people[1].extension",
+                'write it in quotes, e.g. "5002" (YAML reads bare digits as a number)',
             ),
         ],
         id="extension-unquoted",
@@ -357,7 +370,9 @@ CASES = [
         edit('    extension: "5002"\n', '    extension: "50-02"\n'),
         [
             (
-                64, 16, "people[1].extension",
+                64,
+                16,
+                "people[1].extension",
                 "'50-02' is not an extension (2 to 10 digits), e.g. \"5001\"",
             ),
         ],
@@ -367,35 +382,41 @@ CASES = [
         edit('    mobile: "0703456789"\n', '    mobile: "070-123"\n'),
         [
             (
-                73, 13, "people[2].mobile",
+                73,
+                13,
+                "people[2].mobile",
                 "'070-123' is not a phone number (digits only, +country or a leading 0), e.g. "
-                "\"+46701234567\" or \"0701234567\"",
+                '"+46701234567" or "0701234567"',
             ),
         ],
         id="mobile-malformed",
     ),
     pytest.param(
-        edit('    device: PJSIP/5002\n', '    device: PJSIP 5002\n'),
+        edit("    device: PJSIP/5002\n", "    device: PJSIP 5002\n"),
         [
             (
-                65, 13, "people[1].device",
+                65,
+                13,
+                "people[1].device",
                 "'PJSIP 5002' is not an Asterisk device (TECH/resource), e.g. PJSIP/5001",
             ),
         ],
         id="device-malformed",
     ),
     pytest.param(
-        edit('    device: PJSIP/5002\n', '    device: 5002\n'),
+        edit("    device: PJSIP/5002\n", "    device: 5002\n"),
         [
             (
-                65, 13, "people[1].device",
+                65,
+                13,
+                "people[1].device",
                 "5002 is not an Asterisk device (TECH/resource), e.g. PJSIP/5001",
             ),
         ],
         id="device-bare-digits",
     ),
     pytest.param(
-        edit('    device: PJSIP/5002\n', '    device:\n'),
+        edit("    device: PJSIP/5002\n", "    device:\n"),
         [
             (65, 12, "people[1].device", "no value is given here: write one after the colon"),
         ],
@@ -405,24 +426,28 @@ CASES = [
         edit('    voicemail: "5002@default"\n', '    voicemail: "5002@@default"\n'),
         [
             (
-                67, 16, "people[1].voicemail",
+                67,
+                16,
+                "people[1].voicemail",
                 "'5002@@default' is not a voicemail box (BOX@context), e.g. \"5001@default\"",
             ),
         ],
         id="mailbox-malformed",
     ),
     pytest.param(
-        edit('  - id: bygg2\n', '  - id: Bygg2\n'),
+        edit("  - id: bygg2\n", "  - id: Bygg2\n"),
         [
             (
-                76, 9, "people[3].id",
+                76,
+                9,
+                "people[3].id",
                 "'Bygg2' is not an id (lower-case letters, digits, - and _), e.g. soc",
             ),
         ],
         id="id-upper-case",
     ),
     pytest.param(
-        edit('people:\n', 'people:\n  - soc9\n'),
+        edit("people:\n", "people:\n  - soc9\n"),
         [
             (50, 5, "people[0]", "write a mapping here (key: value lines, or {key: value, ...})"),
         ],
@@ -440,9 +465,10 @@ CASES = [
         edit('  fri: "07:30-15:00"\n', '  fri: "16:30-07:30"\n'),
         [
             (
-                11, 8, "working_hours.fri",
-                "'16:30-07:30': the end must come after the start (ranges do not cross "
-                "midnight)",
+                11,
+                8,
+                "working_hours.fri",
+                "'16:30-07:30': the end must come after the start (ranges do not cross midnight)",
             ),
         ],
         id="time-across-midnight",
@@ -451,7 +477,9 @@ CASES = [
         edit('  fri: "07:30-15:00"\n', '  fri: "9-17"\n'),
         [
             (
-                11, 8, "working_hours.fri",
+                11,
+                8,
+                "working_hours.fri",
                 "'9-17' is not a time range: write it as HH:MM-HH:MM, e.g. 07:30-16:30",
             ),
         ],
@@ -465,10 +493,12 @@ CASES = [
         id="time-minute-60",
     ),
     pytest.param(
-        edit('  fri: "07:30-15:00"\n', '  fri: 9\n'),
+        edit('  fri: "07:30-15:00"\n', "  fri: 9\n"),
         [
             (
-                11, 8, "working_hours.fri",
+                11,
+                8,
+                "working_hours.fri",
                 "hours must be a range like 07:30-16:30, a list of ranges, or closed",
             ),
         ],
@@ -478,9 +508,10 @@ CASES = [
         edit('  mon-thu: "07:30-16:30"\n', '  mon-thx: "07:30-16:30"\n'),
         [
             (
-                10, 3, "working_hours.mon-thx",
-                "'mon-thx' is not a day: use mon, tue, wed, thu, fri, sat, sun or a range like "
-                "mon-fri",
+                10,
+                3,
+                "working_hours.mon-thx",
+                "'mon-thx' is not a day: use mon, tue, wed, thu, fri, sat, sun or a range like mon-fri",
             ),
         ],
         id="day-unknown",
@@ -489,7 +520,9 @@ CASES = [
         edit('  fri: "07:30-15:00"\n', '  fri-mon: "07:30-15:00"\n'),
         [
             (
-                11, 3, "working_hours.fri-mon",
+                11,
+                3,
+                "working_hours.fri-mon",
                 "'fri-mon': a day range runs forward within one week, e.g. mon-fri",
             ),
         ],
@@ -521,10 +554,12 @@ CASES = [
     ),
     # Calendar: dates, time zone, holidays.
     pytest.param(
-        edit('  closed_days: [2026-05-15]\n', '  closed_days: [2026-05-15, 2026-02-30]\n'),
+        edit("  closed_days: [2026-05-15]\n", "  closed_days: [2026-05-15, 2026-02-30]\n"),
         [
             (
-                6, 29, "calendar.closed_days[1]",
+                6,
+                29,
+                "calendar.closed_days[1]",
                 "'2026-02-30' is not a date (YYYY-MM-DD): day value is outside expected range",
             ),
         ],
@@ -534,34 +569,40 @@ CASES = [
         edit('    2026-12-23: "07:30-12:00"\n', '    2026-12-32: "07:30-12:00"\n'),
         [
             (
-                8, 5, "calendar.special_hours.2026-12-32",
+                8,
+                5,
+                "calendar.special_hours.2026-12-32",
                 "'2026-12-32' is not a date (YYYY-MM-DD): day value is outside expected range",
             ),
         ],
         id="special-hours-impossible-date",
     ),
     pytest.param(
-        edit('timezone: Europe/Stockholm\n', 'timezone: Europe/Stokholm\n'),
+        edit("timezone: Europe/Stockholm\n", "timezone: Europe/Stokholm\n"),
         [
             (
-                2, 11, "timezone",
+                2,
+                11,
+                "timezone",
                 "'Europe/Stokholm' is not an IANA time zone, e.g. Europe/Stockholm",
             ),
         ],
         id="time-zone-unknown",
     ),
     pytest.param(
-        edit('  holidays: SE\n', '  holidays: XX\n'),
+        edit("  holidays: SE\n", "  holidays: XX\n"),
         [
             (4, 13, "calendar.holidays", "no holiday calendar for country 'XX'"),
         ],
         id="holiday-country-unknown",
     ),
     pytest.param(
-        edit('  holidays: SE\n', '  holidays: Sweden\n'),
+        edit("  holidays: SE\n", "  holidays: Sweden\n"),
         [
             (
-                4, 13, "calendar.holidays",
+                4,
+                13,
+                "calendar.holidays",
                 "'Sweden' is not a country code (two letters, e.g. SE) or none",
             ),
         ],
@@ -569,22 +610,26 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '  holiday_categories: [public, de_facto]\n',
-            '  holiday_categories: [public, defacto]\n',
+            "  holiday_categories: [public, de_facto]\n",
+            "  holiday_categories: [public, defacto]\n",
         ),
         [
             (
-                5, 32, "calendar.holiday_categories[1]",
+                5,
+                32,
+                "calendar.holiday_categories[1]",
                 "Input should be 'public', 'de_facto', 'bank' or 'optional'",
             ),
         ],
         id="holiday-category-unknown",
     ),
     pytest.param(
-        edit('  holidays: SE\n', '  holidays: NO\n'),
+        edit("  holidays: SE\n", "  holidays: NO\n"),
         [
             (
-                5, 23, "calendar.holiday_categories",
+                5,
+                23,
+                "calendar.holiday_categories",
                 "the holiday calendar of NO has no 'de_facto' holidays: use public",
             ),
         ],
@@ -599,34 +644,38 @@ CASES = [
         id="person-unit-unknown",
     ),
     pytest.param(
-        edit('    members: [soc1, soc2]\n', '    members: [soc1, soc22]\n'),
+        edit("    members: [soc1, soc2]\n", "    members: [soc1, soc22]\n"),
         [
             (31, 21, "units[0].members[1]", "no person has the id 'soc22' (did you mean 'soc2'?)"),
         ],
         id="unit-member-unknown",
     ),
     pytest.param(
-        edit('    members: [soc1, soc2]\n', '    members: [soc1, soc2, soc1]\n'),
+        edit("    members: [soc1, soc2]\n", "    members: [soc1, soc2, soc1]\n"),
         [
             (31, 27, "units[0].members[2]", "'soc1' is listed twice in members"),
         ],
         id="unit-member-twice",
     ),
     pytest.param(
-        edit('    telephone_officer: kc1\n', '    telephone_officer: kc2\n'),
+        edit("    telephone_officer: kc1\n", "    telephone_officer: kc2\n"),
         [
             (
-                46, 24, "units[2].telephone_officer",
+                46,
+                24,
+                "units[2].telephone_officer",
                 "R10: no person has the id 'kc2' (did you mean 'kc1'?)",
             ),
         ],
         id="telephone-officer-unknown",
     ),
     pytest.param(
-        edit('    telephone_officer: kc1\n', ''),
+        edit("    telephone_officer: kc1\n", ""),
         [
             (
-                43, 5, "units[2].telephone_officer",
+                43,
+                5,
+                "units[2].telephone_officer",
                 "R10: required key 'telephone_officer' is missing: every unit needs a telephone "
                 "officer (telefonansvarig) registered with the switchboard; write the id of a "
                 "person",
@@ -635,10 +684,12 @@ CASES = [
         id="telephone-officer-missing",
     ),
     pytest.param(
-        edit('    duty_phone: "7001"\n', ''),
+        edit('    duty_phone: "7001"\n', ""),
         [
             (
-                43, 5, "units[2].duty_phone",
+                43,
+                5,
+                "units[2].duty_phone",
                 "R8: required key 'duty_phone' is missing: every unit needs a duty phone "
                 "(jourtelefon) that is open all working hours; write the extension of a person "
                 "or a shared phone",
@@ -650,7 +701,9 @@ CASES = [
         edit('    duty_phone: "7001"\n', '    duty_phone: "5000"\n'),
         [
             (
-                47, 17, "units[2].duty_phone",
+                47,
+                17,
+                "units[2].duty_phone",
                 "R8: duty phone '5000' is a unit's number: it must be the extension of a person "
                 "or of a shared phone (phones:)",
             ),
@@ -661,7 +714,9 @@ CASES = [
         edit('    duty_phone: "7001"\n', '    duty_phone: "7099"\n'),
         [
             (
-                47, 17, "units[2].duty_phone",
+                47,
+                17,
+                "units[2].duty_phone",
                 "R8: duty phone '7099' is nobody's extension: it must be the extension of a "
                 "person or of a shared phone (phones:)",
             ),
@@ -672,9 +727,10 @@ CASES = [
         edit('    cover: "5001"\n', '    cover: "5999"\n'),
         [
             (
-                66, 12, "people[1].cover",
-                "cover '5999' is not the extension of a person, a phone or the switchboard, nor "
-                "a unit's number",
+                66,
+                12,
+                "people[1].cover",
+                "cover '5999' is not the extension of a person, a phone or the switchboard, nor a unit's number",
             ),
         ],
         id="cover-nowhere",
@@ -687,7 +743,7 @@ CASES = [
         id="cover-own-extension",
     ),
     pytest.param(
-        edit('    unit: soc\noutbound:\n', '    unit: sco\noutbound:\n'),
+        edit("    unit: soc\noutbound:\n", "    unit: sco\noutbound:\n"),
         [
             (97, 11, "phones[0].unit", "no unit has the id 'sco' (did you mean 'soc'?)"),
         ],
@@ -709,14 +765,14 @@ CASES = [
         id="extension-is-unit-number",
     ),
     pytest.param(
-        edit('  - id: bygg2\n', '  - id: bygg1\n'),
+        edit("  - id: bygg2\n", "  - id: bygg1\n"),
         [
             (76, 9, "people[3].id", "id 'bygg1' is already used by people[2]"),
         ],
         id="person-id-twice",
     ),
     pytest.param(
-        edit('  - id: kc\n', '  - id: bygg\n'),
+        edit("  - id: kc\n", "  - id: bygg\n"),
         [
             (43, 9, "units[2].id", "id 'bygg' is already used by units[1]"),
             (88, 11, "people[4].unit", "no unit has the id 'kc'"),
@@ -725,10 +781,12 @@ CASES = [
     ),
     # R14 forwarding to a mobile and R18 pay services need a written approval.
     pytest.param(
-        edit('      approved_on: 2026-03-01\n  - id: soc2\n', '  - id: soc2\n'),
+        edit("      approved_on: 2026-03-01\n  - id: soc2\n", "  - id: soc2\n"),
         [
             (
-                58, 5, "people[0].forward_to_mobile.approved_on",
+                58,
+                5,
+                "people[0].forward_to_mobile.approved_on",
                 "R14: required key 'approved_on' is missing: forwarding desk calls to a mobile "
                 "needs the head of unit's written approval, with its date (YYYY-MM-DD)",
             ),
@@ -736,10 +794,12 @@ CASES = [
         id="forward-without-approved-on",
     ),
     pytest.param(
-        edit('      approved_by: Verksamhetschef Socialtjänsten\n', ''),
+        edit("      approved_by: Verksamhetschef Socialtjänsten\n", ""),
         [
             (
-                58, 5, "people[0].forward_to_mobile.approved_by",
+                58,
+                5,
+                "people[0].forward_to_mobile.approved_by",
                 "R14: required key 'approved_by' is missing: forwarding desk calls to a mobile "
                 "needs the head of unit's written approval, naming who approved it",
             ),
@@ -747,10 +807,12 @@ CASES = [
         id="forward-without-approved-by",
     ),
     pytest.param(
-        edit(FORWARD, '    forward_to_mobile: true\n'),
+        edit(FORWARD, "    forward_to_mobile: true\n"),
         [
             (
-                58, 24, "people[0].forward_to_mobile",
+                58,
+                24,
+                "people[0].forward_to_mobile",
                 "R14: forwarding desk calls to a mobile needs the head of unit's written "
                 "approval {approved_by, approved_on}, not true: write forward_to_mobile: "
                 "{approved_by: NAME, approved_on: YYYY-MM-DD} or leave the key out",
@@ -759,10 +821,12 @@ CASES = [
         id="forward-true",
     ),
     pytest.param(
-        edit('    mobile: "+46701234567"\n', ''),
+        edit('    mobile: "+46701234567"\n', ""),
         [
             (
-                57, 5, "people[0].forward_to_mobile",
+                57,
+                5,
+                "people[0].forward_to_mobile",
                 "R14: forwarding to a mobile needs the person's mobile number",
             ),
         ],
@@ -770,23 +834,26 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '      approved_on: 2026-03-01\n  - id: soc2\n',
-            '      approved_on: 2026-13-01\n  - id: soc2\n',
+            "      approved_on: 2026-03-01\n  - id: soc2\n",
+            "      approved_on: 2026-13-01\n  - id: soc2\n",
         ),
         [
             (
-                60, 20, "people[0].forward_to_mobile.approved_on",
-                "'2026-13-01' is not a date (YYYY-MM-DD): month value is outside expected range "
-                "of 1-12",
+                60,
+                20,
+                "people[0].forward_to_mobile.approved_on",
+                "'2026-13-01' is not a date (YYYY-MM-DD): month value is outside expected range of 1-12",
             ),
         ],
         id="forward-approved-on-impossible",
     ),
     pytest.param(
-        edit('      approved_by: Verksamhetschef Bygg\n', ''),
+        edit("      approved_by: Verksamhetschef Bygg\n", ""),
         [
             (
-                83, 5, "people[3].pay_services.approved_by",
+                83,
+                5,
+                "people[3].pay_services.approved_by",
                 "R18: required key 'approved_by' is missing: calling pay services needs the "
                 "head of unit's written permission, naming who gave it",
             ),
@@ -794,10 +861,12 @@ CASES = [
         id="pay-services-without-approved-by",
     ),
     pytest.param(
-        edit(PAY, '    pay_services: yes\n'),
+        edit(PAY, "    pay_services: yes\n"),
         [
             (
-                83, 19, "people[3].pay_services",
+                83,
+                19,
+                "people[3].pay_services",
                 "R18: calling pay services (premium rate) needs the head of unit's written "
                 "approval {approved_by, approved_on}, not 'yes': write pay_services: "
                 "{approved_by: NAME, approved_on: YYYY-MM-DD} or leave the key out",
@@ -808,23 +877,26 @@ CASES = [
     # R3: every chain ends in an answer, and its owner has a mailbox.
     pytest.param(
         edit(
-            '    fallback: [cover, switchboard, voicemail]\n',
-            '    fallback: [cover, switchboard]\n',
+            "    fallback: [cover, switchboard, voicemail]\n",
+            "    fallback: [cover, switchboard]\n",
         ),
         [
             (
-                92, 15, "people[4].fallback",
-                "R3: the chain [cover, switchboard] can end unanswered: add voicemail or "
-                "callback",
+                92,
+                15,
+                "people[4].fallback",
+                "R3: the chain [cover, switchboard] can end unanswered: add voicemail or callback",
             ),
         ],
         id="chain-without-answer",
     ),
     pytest.param(
-        edit('    voicemail: "7001@default"\n', ''),
+        edit('    voicemail: "7001@default"\n', ""),
         [
             (
-                86, 5, "people[4].voicemail",
+                86,
+                5,
+                "people[4].voicemail",
                 "R3: people[4] (kc1) has no voicemail box, so its chain [cover, switchboard, "
                 "voicemail] can end unanswered (a caller with a hidden number cannot be called "
                 "back, R4): give it voicemail",
@@ -833,10 +905,12 @@ CASES = [
         id="chain-voicemail-without-mailbox",
     ),
     pytest.param(
-        edit('    voicemail: "5002@default"\n', ''),
+        edit('    voicemail: "5002@default"\n', ""),
         [
             (
-                61, 5, "people[1].voicemail",
+                61,
+                5,
+                "people[1].voicemail",
                 "R3: people[1] (soc2) has no voicemail box, so the default chain [cover, "
                 "voicemail, callback] can end unanswered (a caller with a hidden number cannot "
                 "be called back, R4): give it voicemail",
@@ -845,31 +919,33 @@ CASES = [
         id="default-chain-without-mailbox",
     ),
     pytest.param(
-        edit('    fallback: [cover, switchboard, voicemail]\n', '    fallback: []\n'),
+        edit("    fallback: [cover, switchboard, voicemail]\n", "    fallback: []\n"),
         [
             (
-                92, 15, "people[4].fallback",
-                "R3: an empty chain leaves callers unanswered: end it with voicemail or "
-                "callback",
+                92,
+                15,
+                "people[4].fallback",
+                "R3: an empty chain leaves callers unanswered: end it with voicemail or callback",
             ),
         ],
         id="chain-empty",
     ),
     pytest.param(
-        edit('fallback: [cover, voicemail, callback]\n', 'fallback: []\n'),
+        edit("fallback: [cover, voicemail, callback]\n", "fallback: []\n"),
         [
             (
-                26, 11, "fallback",
-                "R3: an empty chain leaves callers unanswered: end it with voicemail or "
-                "callback",
+                26,
+                11,
+                "fallback",
+                "R3: an empty chain leaves callers unanswered: end it with voicemail or callback",
             ),
         ],
         id="default-chain-empty",
     ),
     pytest.param(
         edit(
-            '    fallback: [cover, switchboard, voicemail]\n',
-            '    fallback: [cover, voicemail, cover]\n',
+            "    fallback: [cover, switchboard, voicemail]\n",
+            "    fallback: [cover, voicemail, cover]\n",
         ),
         [
             (92, 34, "people[4].fallback[2]", "'cover' is in the chain twice: give each link once"),
@@ -878,12 +954,14 @@ CASES = [
     ),
     pytest.param(
         edit(
-            '    fallback: [cover, switchboard, voicemail]\n',
-            '    fallback: [cover, mobile, voicemail]\n',
+            "    fallback: [cover, switchboard, voicemail]\n",
+            "    fallback: [cover, mobile, voicemail]\n",
         ),
         [
             (
-                92, 23, "people[4].fallback[1]",
+                92,
+                23,
+                "people[4].fallback[1]",
                 "Input should be 'cover', 'switchboard', 'voicemail' or 'callback'",
             ),
         ],
@@ -891,14 +969,14 @@ CASES = [
     ),
     # Ring limit (R1), outbound, connections.
     pytest.param(
-        edit('  max_rings: 5\n', '  max_rings: 0\n'),
+        edit("  max_rings: 5\n", "  max_rings: 0\n"),
         [
             (13, 14, "ring.max_rings", "Input should be greater than or equal to 1"),
         ],
         id="max-rings-0",
     ),
     pytest.param(
-        edit('  max_rings: 5\n', '  max_rings: 50\n'),
+        edit("  max_rings: 5\n", "  max_rings: 50\n"),
         [
             (13, 14, "ring.max_rings", "R1: no caller waits more than five ring signals: write 5 or fewer"),
         ],
@@ -908,9 +986,11 @@ CASES = [
         edit('  trunk: "PJSIP/{number}@operator"\n', '  trunk: "PJSIP/operator"\n'),
         [
             (
-                99, 10, "outbound.trunk",
+                99,
+                10,
+                "outbound.trunk",
                 "'PJSIP/operator' is not an Asterisk dial string with {number} where the "
-                "dialled number goes, e.g. \"PJSIP/{number}@operator\"",
+                'dialled number goes, e.g. "PJSIP/{number}@operator"',
             ),
         ],
         id="trunk-without-number",
@@ -919,9 +999,11 @@ CASES = [
         edit('  url: "sqlite:///var/lib/routing/routing.db"\n', '  url: "mysql://db/routing"\n'),
         [
             (
-                101, 8, "store.url",
+                101,
+                8,
+                "store.url",
                 "'mysql://db/routing' is not a store url (sqlite:///PATH or postgresql://…), "
-                "e.g. \"sqlite:///var/lib/routing/routing.db\"",
+                'e.g. "sqlite:///var/lib/routing/routing.db"',
             ),
         ],
         id="store-url-unknown-scheme",
@@ -930,15 +1012,16 @@ CASES = [
         edit('    url: "http://127.0.0.1:8088"\n', '    url: "ftp://127.0.0.1:8088"\n'),
         [
             (
-                20, 10, "asterisk.ari.url",
-                "'ftp://127.0.0.1:8088' is not an http:// or https:// address, e.g. "
-                "\"http://127.0.0.1:8088\"",
+                20,
+                10,
+                "asterisk.ari.url",
+                "'ftp://127.0.0.1:8088' is not an http:// or https:// address, e.g. \"http://127.0.0.1:8088\"",
             ),
         ],
         id="ari-url-not-http",
     ),
     pytest.param(
-        append('logging:\n  format: xml\n'),
+        append("logging:\n  format: xml\n"),
         [
             (103, 11, "logging.format", "Input should be 'json', 'console' or 'auto'"),
         ],
@@ -949,21 +1032,29 @@ CASES = [
         SEVERAL_SCHEMA,
         [
             (
-                2, 11, "timezone",
+                2,
+                11,
+                "timezone",
                 "'Europe/Stokholm' is not an IANA time zone, e.g. Europe/Stockholm",
             ),
             (
-                11, 8, "working_hours.fri",
+                11,
+                8,
+                "working_hours.fri",
                 "'9-17' is not a time range: write it as HH:MM-HH:MM, e.g. 07:30-16:30",
             ),
             (
-                64, 16, "people[1].extension",
-                "write it in quotes, e.g. \"5002\" (YAML reads bare digits as a number)",
+                64,
+                16,
+                "people[1].extension",
+                'write it in quotes, e.g. "5002" (YAML reads bare digits as a number)',
             ),
             (
-                73, 13, "people[2].mobile",
+                73,
+                13,
+                "people[2].mobile",
                 "'070-123' is not a phone number (digits only, +country or a leading 0), e.g. "
-                "\"+46701234567\" or \"0701234567\"",
+                '"+46701234567" or "0701234567"',
             ),
         ],
         id="several-schema-errors",
@@ -972,13 +1063,16 @@ CASES = [
         SEVERAL_CROSS,
         [
             (
-                46, 24, "units[2].telephone_officer",
+                46,
+                24,
+                "units[2].telephone_officer",
                 "R10: no person has the id 'kc2' (did you mean 'kc1'?)",
             ),
             (
-                66, 12, "people[1].cover",
-                "cover '5999' is not the extension of a person, a phone or the switchboard, nor "
-                "a unit's number",
+                66,
+                12,
+                "people[1].cover",
+                "cover '5999' is not the extension of a person, a phone or the switchboard, nor a unit's number",
             ),
             (79, 16, "people[3].extension", "number '6001' is already used by people[2] (bygg1)"),
         ],
@@ -993,7 +1087,6 @@ CASES = [
         id="duplicate-key-and-schema-error",
     ),
 ]
-
 
 
 def test_base_is_valid() -> None:

@@ -1,0 +1,61 @@
+"""The service's follow-up round: open callbacks past their limit are reported once (R4)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+
+from routing.policy.directory import Directory
+from routing.policy.followup import OpenCallback, Overdue, overdue_callbacks
+from routing.store.sqlite import SqliteStore, StoreError
+
+log = structlog.get_logger("routing.followup")
+
+
+class FollowUpWatch:
+    def __init__(
+        self,
+        directory: Callable[[], Directory],
+        store: SqliteStore,
+        clock: Callable[[], datetime],
+        interval_s: float = 60.0,
+    ) -> None:
+        self._directory = directory
+        self._store = store
+        self._clock = clock
+        self._interval_s = interval_s
+
+    def check(self) -> list[Overdue]:
+        """Report every open callback that has just become overdue; returns them."""
+        now = self._clock()
+        directory = self._directory()
+        try:
+            candidates = [
+                OpenCallback(c.id, c.target, c.requested_at)
+                for c in self._store.callbacks(only_open=True)
+                if c.overdue_at is None
+            ]
+            reported = []
+            for overdue in overdue_callbacks(directory, candidates, now):
+                if self._store.mark_overdue(overdue.id, at=now):
+                    log.warning(
+                        "policy.violation",
+                        rule="R4",
+                        detail=f"callback {overdue.id} for {overdue.target} open {overdue.working_hours_open:g} "
+                        f"working hours (limit {directory.config.follow_up.callback_within:g})",
+                        callback_id=overdue.id,
+                        target=overdue.target,
+                    )
+                    reported.append(overdue)
+        except StoreError as exc:
+            log.error(exc.log_id, error=str(exc), what="follow-up round skipped")
+            return []
+        return reported
+
+    async def run(self) -> None:
+        while True:
+            self.check()
+            await asyncio.sleep(self._interval_s)
