@@ -92,8 +92,8 @@ def test_a_store_from_before_overdue_existed_gets_the_column(tmp_path: Path) -> 
         "CREATE TABLE callbacks (id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, caller TEXT NOT NULL,"
         " target TEXT NOT NULL, requested_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
         " last_attempt_at TEXT, last_outcome TEXT, done_at TEXT, done_by TEXT);"
-        f"INSERT INTO callbacks (call_id, caller, target, requested_at, status) VALUES ('1', '07', 'x', '{NOW.isoformat()}',"
-        " 'open');"
+        "INSERT INTO callbacks (call_id, caller, target, requested_at, status)"
+        f" VALUES ('1', '07', 'x', '{NOW.isoformat()}', 'open');"
     )
     db.commit()
     db.close()
