@@ -52,6 +52,15 @@ class Directory:
             ring_timeout_s=ring_timeout_s(config.ring.max_rings, config.ring.ring_period_s),
         )
 
+    def devices(self) -> tuple[str, ...]:
+        """Every phone the config names (people, shared phones, the switchboard)."""
+        config = self.config
+        return tuple(
+            {p.device: None for p in config.people}
+            | {p.device: None for p in config.phones}
+            | {config.switchboard.device: None}
+        )
+
     def person_chain(self, person: Person) -> tuple[FallbackItem, ...]:
         return person.fallback if person.fallback is not None else self.config.fallback
 

@@ -26,12 +26,23 @@ class Chain:
     rung: set[str] = field(default_factory=set)  # devices rung already: never twice in one call
 
     def ring(self, step: Ring) -> None:
-        devices = tuple(device for device in step.devices if device not in self.rung)
+        fresh = [device for device in step.devices if device not in self.rung]
+        devices = tuple(device for device in fresh if self._can_ring(device))
         if not devices:
-            self.notes.append(f"{step.kind.value.replace('_', ' ')} {step.target} has rung already in this call")
+            why = "cannot ring now" if fresh else "has rung already in this call"
+            self.notes.append(f"{step.kind.value.replace('_', ' ')} {step.target} {why}: skipped")
             return
         self.rung.update(devices)
         self.steps.append(replace(step, devices=devices))
+
+    def _can_ring(self, device: str) -> bool:
+        if device in self.state.unavailable_devices:
+            self.notes.append(f"{device} is unavailable (not registered): not rung")
+            return False
+        if device in self.state.busy_devices:
+            self.notes.append(f"{device} is busy in another call: not rung (R2: busy goes on at once)")
+            return False
+        return True
 
     def ring_number(self, number: str, kind: StepKind, why: str, hops: int, rules: tuple[str, ...]) -> None:
         """Ring what an extension or unit number stands for. A person with a referral is not

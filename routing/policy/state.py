@@ -1,4 +1,5 @@
-"""What the engine knows beyond the config at the moment of a call: who has a referral."""
+"""What the engine knows beyond the config at the moment of a call: who has a referral, and
+which phones cannot ring now."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from routing.policy.referral import Referral
 @dataclass(frozen=True)
 class RoutingState:
     referrals: Mapping[str, Referral] = field(default_factory=dict)
+    # Devices Asterisk reports as not reachable (unregistered) or already in a call: a flow
+    # passes over them at once instead of ringing them for the whole ring limit (R1, R2).
+    unavailable_devices: frozenset[str] = frozenset()
+    busy_devices: frozenset[str] = frozenset()
 
     def referral(self, person: str, at: datetime) -> Referral | None:
         """The person's referral if it is in force at `at` (R11: it expires by itself)."""

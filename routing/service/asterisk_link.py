@@ -5,20 +5,31 @@ an empty AstDB) and after a config change."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import structlog
+from panoramisk.message import Message
 
 from routing.ami.client import AmiClient, AmiError
+from routing.service.device_states import DeviceStates
 from routing.service.failsafe import FAMILY
 
 log = structlog.get_logger("routing.asterisk")
 
 
 class AsteriskLink:
-    def __init__(self, ami_factory: Callable[[Callable[[], None]], AmiClient], entries: Callable[[], dict[str, str]]):
+    def __init__(
+        self,
+        ami_factory: Callable[[Callable[[], None]], AmiClient],
+        entries: Callable[[], dict[str, str]],
+        devices: Callable[[], Iterable[str]],
+        states: DeviceStates,
+    ):
         self._entries = entries
+        self._devices = devices
+        self.states = states
         self._ami = ami_factory(self._logged_in)
+        self._ami.on_event("DeviceStateChange", self._device_state)
         self._sync_task: asyncio.Task[None] | None = None
         self.synced = asyncio.Event()
 
@@ -44,9 +55,13 @@ class AsteriskLink:
         self.synced.clear()
         self._sync_task = asyncio.get_running_loop().create_task(self._sync())
 
+    def _device_state(self, message: Message) -> None:
+        self.states.update(str(message.get("Device", "")), str(message.get("State", "")))
+
     async def _sync(self) -> None:
         wanted = self._entries()
         try:
+            await self._read_device_states()
             present = await self._ami.db_keys(FAMILY)
             for key, value in wanted.items():
                 if present.get(key) != value:
@@ -57,5 +72,21 @@ class AsteriskLink:
         except AmiError as exc:
             log.error(exc.log_id, error=str(exc), what="fail-safe entries not synced; retried at next login")
             return
-        log.info("astdb.synced", entries=len(wanted), removed=len(stale))
+        log.info(
+            "astdb.synced",
+            entries=len(wanted),
+            removed=len(stale),
+            unavailable=len(self.states.unavailable()),
+            busy=len(self.states.busy()),
+        )
         self.synced.set()
+
+    async def _read_device_states(self) -> None:
+        """Asterisk reports changes only; at login every phone's state is asked once."""
+        devices = sorted(set(self._devices()))
+        self.states.forget()
+        self.states.watch(devices)
+        for device in devices:
+            reply = await self._ami.action({"Action": "Getvar", "Variable": f"DEVICE_STATE({device})"})
+            if isinstance(reply, Message):
+                self.states.update(device, str(reply.get("Value", "UNKNOWN")))

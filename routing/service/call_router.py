@@ -10,7 +10,7 @@ call.unknown, agi.bad_result, flow.bad_event.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from routing.policy.state import RoutingState
 from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Ring, Step, StepKind, Voicemail
 from routing.service import dialplan_variables as v
 from routing.service import step_codec
+from routing.service.device_states import DeviceStates
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralSource
 from routing.store.sqlite import StoreError
@@ -67,10 +68,12 @@ class CallRouter:
         progress_timeout_s: float = 5.0,
         clock: Callable[[], datetime] = now_local,
         callbacks: CallbackStore | None = None,
+        device_states: DeviceStates | None = None,
     ) -> None:
         self.directory = directory
         self._referrals = referrals
         self._callbacks = callbacks
+        self._device_states = device_states
         self._prompts = prompts
         self._progress_timeout_s = progress_timeout_s
         self._clock = clock
@@ -103,6 +106,12 @@ class CallRouter:
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
         state = self._referrals.snapshot()
+        if self._device_states is not None:
+            state = replace(
+                state,
+                unavailable_devices=self._device_states.unavailable(),
+                busy_devices=self._device_states.busy(),
+            )
         plan = plan_call(self.directory, state, call)
         flow = Flow(plan)
         active = ActiveCall(call_id, flow, state, now, now, channel=request.channel, log=log.bind(call_id=call_id))
@@ -117,6 +126,7 @@ class CallRouter:
             target=plan.target,
             hours=plan.open_state.value,
             channel=request.channel,
+            notes=list(plan.notes) or None,
         )
         return await self._issue(active, flow.start(), plan)
 

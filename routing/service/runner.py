@@ -19,6 +19,7 @@ from routing.secrets import SecretMissing, read_secret
 from routing.service import dialplan_variables as v
 from routing.service.asterisk_link import AsteriskLink
 from routing.service.call_router import CallRouter, now_local
+from routing.service.device_states import DeviceStates
 from routing.service.failsafe import failsafe_entries
 from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
@@ -74,6 +75,7 @@ class Service:
         self.referrals: ReferralStore = referrals if referrals is not None else self.store
         prompts = Prompts(Path(config.prompts.dir), config.prompts.voice)
         now = clock if clock is not None else now_local
+        self.device_states = DeviceStates()
         self.router = CallRouter(
             Directory.from_config(config),
             self.referrals,
@@ -81,6 +83,7 @@ class Service:
             progress_timeout_s=config.ring.progress_timeout_s,
             clock=now,
             callbacks=self.store,
+            device_states=self.device_states,
         )
         self.features = FeatureCodes(lambda: self.router.directory, self.referrals, prompts, now)
         self.outbound = OutboundCalls(lambda: self.router.directory, prompts)
@@ -110,6 +113,8 @@ class Service:
         self.link = AsteriskLink(
             lambda on_login: AmiClient(ami.host, ami.port, ami.username, secret, on_login=on_login),
             lambda: failsafe_entries(self.router.directory),
+            lambda: self.router.directory.devices(),
+            self.device_states,
         )
         try:
             await self.link.start()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from routing.policy.call import Call
 from routing.policy.hours import OpenState
+from routing.policy.planner import plan_call
 from routing.policy.referral import Reason, Referral
+from routing.policy.state import RoutingState
 from routing.policy.steps import CallbackOffer, Message, Ring, StepKind, Voicemail
-from tests.unit.policy.builders import at, config, person, plan, shape, unit
+from tests.unit.policy.builders import EXTERNAL, at, config, directory, person, plan, shape, unit
 
 
 def test_r1_every_ringing_step_lasts_the_ring_limit() -> None:
@@ -252,3 +255,18 @@ def test_a_device_never_rings_twice_in_one_call() -> None:
 
 def test_shared_phone_rings_then_its_units_mailbox() -> None:
     assert shape(plan("5099")) == [("phone", "5099"), ("voicemail", "soc"), ("voicemail", "switchboard")]
+
+
+def test_r2_unregistered_phone_is_passed_over_at_once() -> None:
+    state = RoutingState({}, unavailable_devices=frozenset({"PJSIP/5001"}))
+    p = plan_call(directory(), state, Call("5001", EXTERNAL, False, at("2026-12-01 10:15")))
+    assert shape(p)[0] == ("cover", "soc2")
+    assert "PJSIP/5001 is unavailable (not registered): not rung" in p.notes
+    assert "person soc1 cannot ring now: skipped" in p.notes
+
+
+def test_r2_busy_member_is_left_out_of_the_unit_ring() -> None:
+    state = RoutingState({}, busy_devices=frozenset({"PJSIP/5002"}))
+    p = plan_call(directory(), state, Call("5000", EXTERNAL, False, at("2026-12-01 10:15")))
+    first = p.steps[0]
+    assert isinstance(first, Ring) and first.devices == ("PJSIP/5001",)
