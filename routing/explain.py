@@ -18,7 +18,7 @@ def describe_step(step: PlannedStep) -> str:
     kind = step.kind.value.replace("_", " ")
     if isinstance(step, Ring):
         devices = " + ".join(step.devices)
-        mobile = " (desk and approved mobile together)" if step.mobile_leg else ""
+        mobile = " (desk and approved mobile together; the mobile must press 1)" if step.mobile_leg else ""
         return f"ring {kind} {step.target}: {devices}{mobile}, at most {step.timeout_s:g} s"
     if isinstance(step, Message):
         source = f"prompt '{step.prompt}', else spoken" if step.prompt else "spoken"

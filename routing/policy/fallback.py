@@ -33,7 +33,8 @@ class Chain:
             self.notes.append(f"{step.kind.value.replace('_', ' ')} {step.target} {why}: skipped")
             return
         self.rung.update(devices)
-        self.steps.append(replace(step, devices=devices))
+        mobile = step.mobile if step.mobile in devices else None
+        self.steps.append(replace(step, devices=devices, mobile=mobile))
 
     def _can_ring(self, device: str) -> bool:
         if device in self.state.unavailable_devices:

@@ -82,9 +82,7 @@ def _person(chain: Chain, person: Person, call: Call) -> OpenState:
         if mobile is not None:
             devices += (mobile,)
             rules += ("R14",)
-        chain.ring(
-            Ring(StepKind.PERSON, person.id, devices, d.ring_timeout_s, rules, f"{person.name}", mobile is not None)
-        )
+        chain.ring(Ring(StepKind.PERSON, person.id, devices, d.ring_timeout_s, rules, f"{person.name}", mobile))
     chain.follow(
         d.person_chain(person),
         target=person.id,

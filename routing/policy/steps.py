@@ -47,7 +47,11 @@ class Ring:
     timeout_s: float
     rules: tuple[str, ...]
     why: str
-    mobile_leg: bool = False  # R14: one device is an approved mobile reached through the trunk
+    mobile: str | None = None  # R14: the device (also in `devices`) that is an approved mobile
+
+    @property
+    def mobile_leg(self) -> bool:
+        return self.mobile is not None
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ class CallRouter:
                 return await self._start(request)
             return await self._next(request, event, _arg(args, v.ARG_DETAIL))
         if script == v.SCRIPT_ANSWERED:
-            self._answered(_arg(args, 0))
+            self._answered(_arg(args, 0), request.channel)
             return {}
         if script == v.SCRIPT_HANGUP:
             self._hangup(request.uniqueid, _arg(args, v.ARG_DETAIL))
@@ -148,12 +148,15 @@ class CallRouter:
             engine_event, rang_s = Event(EventKind.FAILED, now), None
         return await self._feed(active, step, engine_event, rang_s)
 
-    def _answered(self, uniqueid: str) -> None:
+    def _answered(self, uniqueid: str, channel: str) -> None:
         active = self.calls.get(uniqueid)
         if active is None or not isinstance(active.flow.step, Ring):
             return
         now = self._clock()
         step = active.flow.step
+        if step.mobile is not None and channel.startswith(step_codec.MOBILE_LEG):
+            # R14/R20: the call went on to the approved mobile (after the key press): a cost.
+            active.log.info("mobile.forward", person=step.target, rules=["R14", "R20"])
         self._record_ring_result(
             active, step, Event(EventKind.ANSWERED, now), (now - active.step_started).total_seconds()
         )
@@ -214,7 +217,11 @@ class CallRouter:
         fields: dict[str, Any] = {"step": step.kind.value, "target": step.target, "rules": list(step.rules)}
         if isinstance(step, Ring):
             fields.update(devices=list(step.devices), timeout_s=step.timeout_s)
-            variables = step_codec.ring_variables(step, self._progress_timeout_s)
+            guard = ""
+            if step.mobile is not None:
+                person = self.directory.people.get(step.target)
+                guard = await self._prompts.path_for(None, mobile_guard_text(person.name if person else step.target))
+            variables = step_codec.ring_variables(step, self._progress_timeout_s, guard)
         elif isinstance(step, Voicemail):
             fields.update(mailbox=step.mailbox)
             variables = step_codec.voicemail_variables(step)
@@ -282,6 +289,10 @@ class CallRouter:
             if now - active.started > FORGET_AFTER:
                 del self.calls[uniqueid]
                 self._end(active, now, lost=True)
+
+
+def mobile_guard_text(name: str) -> str:
+    return f"Samtal till {name}. Tryck 1 för att ta emot samtalet."
 
 
 def _arg(args: tuple[str, ...], index: int) -> str:

@@ -31,6 +31,8 @@ PROMPT: Final = "ROUTING_PROMPT"  # sound file path without extension
 MAILBOX: Final = "ROUTING_MAILBOX"
 STEP: Final = "ROUTING_STEP"  # the step's kind, for the dialplan's own log lines
 TARGET: Final = "ROUTING_TARGET"
+MOBILE_DIAL: Final = "__ROUTING_MOBILE_DIAL"  # R14: the approved mobile, dialled by routing-mobile
+GUARD_PROMPT: Final = "__ROUTING_GUARD_PROMPT"  # R14: "press 1 to take the call", on the mobile
 USERFIELD: Final = "ROUTING_USERFIELD"  # CDR(userfield) for an outbound call: "private" (R17)
 
 # Actions

@@ -26,11 +26,22 @@ def seconds(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def ring_variables(step: Ring, progress_timeout_s: float) -> dict[str, str]:
+MOBILE_LEG = "Local/mobile@routing-mobile"  # the dialplan's key-press guard around the mobile
+
+
+def ring_variables(step: Ring, progress_timeout_s: float, guard_prompt: str = "") -> dict[str, str]:
+    """R14: an approved mobile is rung through routing-mobile, which asks the answerer to press
+    a key before the caller is connected (an operator's voicemail cannot take the call)."""
+    devices = [MOBILE_LEG if device == step.mobile else device for device in step.devices]
+    mobile: dict[str, str] = {}
+    if step.mobile is not None:
+        # Inherited (__) by the Local channel and the mobile's own channel.
+        mobile = {v.MOBILE_DIAL: step.mobile, v.GUARD_PROMPT: guard_prompt}
     return {
+        **mobile,
         v.STEP: step.kind.value,
         v.TARGET: step.target,
-        v.DIAL: "&".join(step.devices),
+        v.DIAL: "&".join(devices),
         v.TIMEOUT: seconds(step.timeout_s),
         v.PROGRESS_TIMEOUT: seconds(min(progress_timeout_s, step.timeout_s)),
         v.ACTION: v.RING,  # last: the dialplan acts on ACTION only once the rest is set
