@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(config.logging.format, config.logging.level, mask_numbers=config.logging.mask_numbers)
     from routing.service.runner import serve  # the asyncio service: loaded only to run it
 
-    return asyncio.run(serve(config))
+    return asyncio.run(serve(config, args.config))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -78,6 +78,7 @@ class CallRouter:
         self._progress_timeout_s = progress_timeout_s
         self._clock = clock
         self.calls: dict[str, ActiveCall] = {}
+        self.draining = False  # stopping: new calls go to the dialplan's fail-safe
 
     async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
         args = request.args
@@ -99,6 +100,9 @@ class CallRouter:
     # -- the dialplan's requests -------------------------------------------------------------
 
     async def _start(self, request: AgiRequest) -> Mapping[str, str]:
+        if self.draining:
+            log.info("call.refused_draining", channel=request.channel)
+            return step_codec.FAILSAFE
         self._forget_lost_calls()
         now = self._clock()
         caller = _caller_number(request.get("agi_callerid"), _arg(request.args, v.ARG_CALLERPRES))

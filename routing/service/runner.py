@@ -13,6 +13,8 @@ import structlog
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Handler
 from routing.ami.client import AmiClient, AmiError
+from routing.config.errors import ConfigError
+from routing.config.load import load_config
 from routing.config.schema import Config
 from routing.policy.directory import Directory
 from routing.secrets import SecretMissing, read_secret
@@ -122,6 +124,37 @@ class Service:
             # panoramisk keeps trying to log in; the entries are sent when it succeeds.
             log.error(exc.log_id, error=str(exc), what="AMI not reachable yet: retrying")
 
+    def reload(self, path: str) -> bool:
+        """Read the config again. A broken file changes nothing (the running config stays);
+        calls in progress keep the plan they started with; new calls get the new config."""
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            log.error(exc.log_id, file=path, errors=[str(issue) for issue in exc.issues], kept="running config")
+            return False
+        except OSError as exc:
+            log.error("config.unreadable", file=path, error=str(exc), kept="running config")
+            return False
+        changed = [key for key in RESTART_KEYS if getattr(config, key) != getattr(self.config, key)]
+        if changed:
+            log.warning("config.restart_needed", keys=changed, detail="these keys take effect at the next start")
+        self.config = config
+        self.router.directory = Directory.from_config(config)
+        if self.link is not None:
+            self.link.resync()  # the AstDB fail-safe follows the new config
+        log.info("config.reloaded", file=path, units=len(config.units), people=len(config.people))
+        return True
+
+    async def drain(self, bound_s: float) -> None:
+        """Stop taking new calls (the dialplan's fail-safe takes them) and give the calls in
+        progress up to `bound_s` seconds to finish their flow."""
+        self.router.draining = True
+        log.info("service.draining", calls_in_progress=len(self.router.calls), bound_s=bound_s)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + bound_s
+        while self.router.calls and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+
     async def stop(self) -> None:
         if self._followup_task is not None:
             self._followup_task.cancel()
@@ -131,8 +164,12 @@ class Service:
         log.info("service.stopped", calls_in_progress=len(self.router.calls))
 
 
-async def serve(config: Config) -> int:
-    """Run until SIGTERM or SIGINT; exit status 0 after a clean stop."""
+RESTART_KEYS = ("asterisk", "store", "prompts", "logging")  # read once at start
+
+
+async def serve(config: Config, config_path: str, *, drain_s: float = 30.0) -> int:
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Exit status 0 after a clean stop:
+    new calls go to the dialplan's fail-safe, calls in progress get `drain_s` to finish."""
     ami = config.asterisk.ami
     try:
         read_secret(ami.secret_env, ami.secret_file)
@@ -149,6 +186,8 @@ async def serve(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, service.reload, config_path)
     await stopping.wait()
+    await service.drain(drain_s)
     await service.stop()
     return 0

@@ -1,0 +1,60 @@
+"""The service's lifetime without Asterisk: reload (SIGHUP) keeps the running config on a
+broken file; a draining service sends new calls to the dialplan's fail-safe."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from routing.agi.protocol import AgiRequest
+from routing.config import load_config
+from routing.service.runner import Service
+from routing.store import SqliteStore
+from routing.structured_log import configure_logging
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("/var/lib/routing/prompts", f"{tmp_path}/prompts")
+    path = tmp_path / "routing.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def service(config_file: Path, tmp_path: Path) -> Service:
+    return Service(load_config(config_file), store=SqliteStore(tmp_path / "routing.db"), connect_ami=False)
+
+
+def test_reload_applies_a_good_config_and_keeps_the_running_one_on_a_broken_file(
+    config_file: Path, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    configure_logging("json", stream=out)
+    svc = service(config_file, tmp_path)
+    before = svc.router.directory
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace("max_rings: 5", "max_rings: 4"))
+    assert svc.reload(str(config_file))
+    assert svc.router.directory.ring_timeout_s == 24 and svc.router.directory is not before
+    good = svc.router.directory
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace('cover: "6002"', 'cover: "6999"'))
+    assert not svc.reload(str(config_file))
+    assert svc.router.directory is good  # the running config stays
+    error = [json.loads(line) for line in out.getvalue().splitlines() if '"config.invalid"' in line][0]
+    assert error["errors"][0].startswith(f"{config_file}:") and "people[3].cover" in error["errors"][0]
+    assert error["kept"] == "running config"
+
+
+async def test_draining_service_sends_new_calls_to_the_failsafe(config_file: Path, tmp_path: Path) -> None:
+    svc = service(config_file, tmp_path)
+    svc.router.draining = True
+    request = AgiRequest(
+        {"agi_network_script": "step", "agi_uniqueid": "1.1", "agi_extension": "5001", "agi_callerid": "0701234567"},
+        ("start", "", "1.1", "0", "allowed"),
+    )
+    assert await svc.router(request) == {"ROUTING_ACTION": "failsafe"}
+    assert svc.router.calls == {}
