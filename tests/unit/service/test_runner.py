@@ -44,7 +44,7 @@ def test_reload_applies_a_good_config_and_keeps_the_running_one_on_a_broken_file
     config_file.write_text(config_file.read_text(encoding="utf-8").replace('cover: "6002"', 'cover: "6999"'))
     assert not svc.reload(str(config_file))
     assert svc.router.directory is good  # the running config stays
-    error = [json.loads(line) for line in out.getvalue().splitlines() if '"config.invalid"' in line][0]
+    error = next(json.loads(line) for line in out.getvalue().splitlines() if '"config.invalid"' in line)
     assert error["errors"][0].startswith(f"{config_file}:") and "people[3].cover" in error["errors"][0]
     assert error["kept"] == "running config"
 
