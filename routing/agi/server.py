@@ -87,6 +87,11 @@ class FastAgiServer:
         except TimeoutError:
             log.error("agi.handler_timeout", script=request.script, uniqueid=request.uniqueid)
             return
+        except Exception:
+            # A bug or a broken dependency must not take the server down: this request gets
+            # no answer, and the dialplan's fail-safe finishes the call.
+            log.exception("agi.handler_failed", script=request.script, uniqueid=request.uniqueid)
+            return
         try:
             await asyncio.wait_for(self._send(reader, writer, variables), self._limits.reply_timeout_s)
         except (AgiProtocolError, TimeoutError, ValueError, ConnectionError) as exc:

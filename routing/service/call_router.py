@@ -1,10 +1,10 @@
 """The FastAGI handler: each request from the dialplan becomes an engine event, and the
 engine's next step becomes channel variables. Every call step is logged (one JSON line each).
 
-Event vocabulary (`event` field; `call_id` is Asterisk's linkedid):
+Event vocabulary (`event` field; `call_id` is Asterisk's linkedid; README has the fields):
 call.start, call.step, call.referral, call.answered, call.no_answer, call.busy,
-call.unavailable, callback.requested, call.end, policy.violation, and for faults
-call.unknown, agi.bad_result, flow.bad_event.
+call.unavailable, mobile.forward, callback.requested, call.end, policy.violation, and for
+faults call.unknown, agi.bad_result, flow.bad_event, store.error.
 """
 
 from __future__ import annotations
@@ -109,7 +109,12 @@ class CallRouter:
         internal = _arg(request.args, v.ARG_INTERNAL) == "1"
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
-        state = self._referrals.snapshot()
+        try:
+            state = self._referrals.snapshot()
+        except StoreError as exc:
+            # The store is unreadable: route without referrals rather than not at all.
+            log.error(exc.log_id, error=str(exc), what="referrals unknown for this call")
+            state = RoutingState()
         if self._device_states is not None:
             state = replace(
                 state,

@@ -124,3 +124,26 @@ async def test_many_connections_at_once(served: tuple[FastAgiServer, Recorder, i
     assert all(len(seen) == 2 for seen in results)
     assert len(recorder.requests) == 50
     assert server.active == 0
+
+
+async def test_a_failing_handler_is_logged_and_the_request_gets_no_answer() -> None:
+    async def broken(request: AgiRequest) -> Mapping[str, str]:
+        raise RuntimeError("the store is on fire")
+
+    server = FastAgiServer(broken)
+    _, port = await server.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(REQUEST)
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 2) == b""  # closed: the dialplan's fail-safe
+        writer.close()
+        # The server still serves the next request.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(REQUEST)
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 2) == b""
+        writer.close()
+        assert server.active == 0
+    finally:
+        await server.stop(grace_s=1)
