@@ -4,16 +4,27 @@
 machine, ~35 s); `asterisk_reset` gives each test a clean Asterisk. In CI
 (CI=true) a sandbox that cannot come up fails the run instead of skipping it,
 so a green CI always means the e2e tests really ran.
+
+For the routing tests (test_inbound.py): `sandbox_exclusive` holds the sandbox's lock during
+a test (no reset from elsewhere under a call), `ami` is a recording AMI client with the
+test-only dialplan installed, and `routing` starts the service in-process (tests/e2e/harness.py).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
 
 from routing.sandbox import RunningSandbox, SandboxError, reset, up
+from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
+from tests.e2e.harness import Ami, AmiLogin, RunningService, install_test_dialplan, start_service
 
 
 def _in_ci() -> bool:
@@ -41,3 +52,97 @@ def asterisk_reset(asterisk: RunningSandbox) -> Iterator[RunningSandbox]:
     from a failed predecessor or from someone's manual session."""
     reset(asterisk.settings)
     yield asterisk
+
+
+# --- inbound routing tests (test_inbound.py): AMI client and the service in-process ------------
+
+SANDBOX_LOCK_TIMEOUT_S = 120.0
+
+
+@pytest.fixture
+def sandbox_exclusive(asterisk_reset: RunningSandbox) -> Iterator[RunningSandbox]:
+    """Hold the sandbox's lock (the one `reset`, `up` and `down` take) for the test, after its
+    reset: a test run or CLI elsewhere on this machine cannot reset Asterisk under a call in
+    progress. Their reset waits until this test is over."""
+    lock_path = asterisk_reset.settings.base_dir / ".lock"
+    with open(lock_path, "w", encoding="utf-8") as handle:
+        deadline = time.monotonic() + SANDBOX_LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the sandbox lock {lock_path} stayed taken for {SANDBOX_LOCK_TIMEOUT_S}s")
+                time.sleep(0.1)
+        try:
+            yield asterisk_reset
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def ami_login(asterisk: RunningSandbox) -> AmiLogin:
+    """For a service whose own AMI link is on: `await routing(data, ami_login=ami_login)`."""
+    return AmiLogin(asterisk.ami_host, asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
+
+
+@pytest.fixture
+async def ami(sandbox_exclusive: RunningSandbox) -> AsyncIterator[Ami]:
+    """An AMI connection recording every event, with the test-only dialplan installed
+    (e2e-phones, e2e-caller; the next reset removes it) and the routing service's AstDB
+    family (the dialplan's fail-safe entries) emptied: the reset does not clear AstDB, and
+    what a service wrote before would change where the fail-safe sends a call."""
+    client = await Ami.connect(
+        sandbox_exclusive.ami_host,
+        sandbox_exclusive.ami_port,
+        sandbox_exclusive.ami_username,
+        sandbox_exclusive.ami_secret,
+    )
+    try:
+        await install_test_dialplan(client)
+        await client.db_del_tree(FAILSAFE_FAMILY)
+        yield client
+    finally:
+        await client.close()
+
+
+# Log events that mean the service or the dialplan went wrong, whatever the test.
+FAULT_EVENTS = frozenset(
+    {"policy.violation", "flow.bad_event", "agi.bad_result", "call.unknown", "agi.handler_timeout"}
+)
+
+ServiceFactory = Callable[..., Awaitable[RunningService]]
+
+
+@pytest.fixture
+async def routing(ami: Ami, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[ServiceFactory]:
+    """`await routing(config_dict, at=datetime, referrals=[...], ami_login=…)` starts the
+    service in-process (see harness.start_service) with its store in the test's tmp_path
+    (services of one test share it, as a restarted service does). At the end: every service
+    is stopped, the log config is put back, and no call logged a fault (FAULT_EVENTS) unless
+    the test is marked `@pytest.mark.faults_expected`."""
+    saved = structlog.get_config()
+    started: list[RunningService] = []
+
+    async def start(data: Mapping[str, Any], **options: Any) -> RunningService:
+        running = await start_service(ami, data, state_dir=tmp_path, **options)
+        started.append(running)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            await running.stop()
+        if any(running.linked for running in started):
+            await ami.db_del_tree(FAILSAFE_FAMILY)  # leave no fail-safe entries of this test's config
+        structlog.configure(**saved)
+    if request.node.get_closest_marker("faults_expected") is None:
+        for running in started:
+            faults = [r for r in running.log.records() if r.get("event") in FAULT_EVENTS]
+            assert not faults, f"the service logged faults: {faults}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "faults_expected: the service may log fault events (see FAULT_EVENTS)")

@@ -1,0 +1,768 @@
+"""Harness for end-to-end tests of the routing service against the sandbox Asterisk.
+
+- `Ami`: an AMI client on panoramisk. It records every event with a monotonic timestamp,
+  originates simulated callers, hangs channels up, sends DTMF and waits for conditions on
+  the events. Every action is bounded by `asyncio.wait_for`: an action sent while Asterisk
+  is down would otherwise never resolve (panoramisk queues it until a reconnect).
+- `CallerCall`: one originated call and what Asterisk did in it (devices dialled and for how
+  long, applications run with their data, channels left).
+- `start_service`: the routing `Service` in-process on 127.0.0.1:0, its JSON log captured
+  in a `ServiceLog`, ROUTING_AGI pointed at it, and a `TickingClock` that fixes the call's
+  hour (Asterisk keeps real time, and so do durations).
+- `municipality`: a small config dict whose devices are the sandbox's simulated phones.
+
+What the harness relies on about Asterisk 22 (each fact is asserted by a test in
+test_inbound.py):
+- Originate's `ChannelId` names the caller's `;1` Local channel, which runs the routing
+  dialplan; its uniqueid is the linkedid of every channel of the call, i.e. the service's
+  call_id. `OtherChannelId` names the `;2` side, the caller itself.
+- DTMF from the caller: AMI `PlayDTMF` on the caller's `;2` channel arrives on `;1` as
+  received DTMF and ends `Read` and `VoiceMail` prompts; so does `SendDTMF` in a caller
+  context (`e2e-caller`, below). (`PlayDTMF` with `Receive: yes` on `;1` works too.)
+- A hidden caller: Originate with `Variable: CALLERID(num-pres)=prohib`.
+- A device that never starts ringing: a Local channel that only `Wait()`s (`e2e-phones`):
+  Dial's progress timeout (`timeout^progress`) gives it up as CHANUNAVAIL.
+- The sandbox is shared (a demo or another test run may use it at the same time and set the
+  ROUTING_AGI global too), so each call carries its own inherited `__ROUTING_AGI` channel
+  variable, and channels are counted per call by linkedid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import itertools
+import json
+import time
+import wave
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from panoramisk import Manager
+
+from routing.config.load import load_config_text
+from routing.config.schema import Config
+from routing.policy.referral import Referral
+from routing.service.runner import Service
+from routing.store.sqlite import SqliteStore
+from routing.structured_log import configure_logging
+
+ACTION_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 10.0
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+PROMPTS_DIR = Path("/var/lib/routing/prompts")
+EXTERNAL_CALLER = "0701234567"
+
+Headers = Mapping[str, str]
+FieldValue = str | Sequence[str]
+
+
+class HarnessError(AssertionError):
+    """Asterisk or the service did not do what a test waited for: a test failure."""
+
+
+class AmiError(HarnessError):
+    pass
+
+
+# --- AMI ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AmiEvent:
+    """One AMI event; `at` is time.monotonic() when it arrived."""
+
+    at: float
+    name: str
+    headers: Headers
+
+    def __getitem__(self, key: str) -> str:
+        return self.headers.get(key, "")
+
+    def __repr__(self) -> str:
+        keys = ("Channel", "DestChannel", "Application", "AppData", "DialStatus", "Digit", "Variable", "Value")
+        shown = " ".join(f"{k}={self[k]!r}" for k in keys if self[k])
+        return f"<{self.name} @{self.at:.3f} {shown}>"
+
+
+EventPredicate = Callable[[AmiEvent], bool]
+
+
+def event(name: str, **fields: str) -> EventPredicate:
+    """A predicate: the event is `name` and each given field has the given value."""
+
+    def matches(found: AmiEvent) -> bool:
+        return found.name == name and all(found[k] == v for k, v in fields.items())
+
+    matches.__name__ = f"{name}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
+    return matches
+
+
+def _headers(message: Mapping[str, Any]) -> dict[str, str]:
+    """panoramisk gives a repeated key as a list; join it so every value is one string."""
+    return {
+        str(key): "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        for key, value in message.items()
+    }
+
+
+class Ami:
+    """AMI over panoramisk: `ami = await Ami.connect(...)`, then `await ami.close()`."""
+
+    def __init__(self, manager: Any) -> None:
+        self._manager = manager
+        self.events: list[AmiEvent] = []
+        self._changed = asyncio.Event()
+        self._serial = itertools.count(1)
+        manager.register_event("*", self._on_event)
+
+    @classmethod
+    async def connect(cls, host: str, port: int, username: str, secret: str) -> Ami:
+        logged_in = asyncio.Event()
+        manager = Manager(
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
+            loop=asyncio.get_running_loop(),
+            ping_delay=3600,  # no keep-alive pings during a short test
+            on_login=lambda _manager: logged_in.set(),
+        )
+        ami = cls(manager)
+        try:
+            await asyncio.wait_for(manager.connect(), CONNECT_TIMEOUT_S)
+            await asyncio.wait_for(logged_in.wait(), CONNECT_TIMEOUT_S)
+        except (TimeoutError, OSError) as exc:
+            manager.close()
+            raise AmiError(f"no AMI login at {host}:{port} within {CONNECT_TIMEOUT_S}s: {exc!r}") from exc
+        return ami
+
+    async def close(self) -> None:
+        self._manager.close()
+        await asyncio.sleep(0)  # let the transport close
+
+    def _on_event(self, _manager: Any, message: Mapping[str, Any]) -> None:
+        headers = _headers(message)
+        self.events.append(AmiEvent(time.monotonic(), headers.get("Event", ""), headers))
+        self._changed.set()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    async def action(
+        self,
+        name: str,
+        fields: Mapping[str, FieldValue] | None = None,
+        *,
+        timeout: float = ACTION_TIMEOUT_S,
+        **more: str,
+    ) -> dict[str, str]:
+        """Send an action with `fields` and `more`, return its response; AmiError on an error
+        or on no answer. A list value is sent as one header line per item (Originate's Variable)."""
+        message: dict[str, Any] = {"Action": name}
+        for key, value in {**(fields or {}), **more}.items():
+            message[key] = value if isinstance(value, str) else list(value)
+        future = self._manager.send_action(message, as_list=False)
+        try:
+            response = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise AmiError(f"AMI {name} got no response within {timeout}s (is Asterisk up?)") from None
+        headers = _headers(response)
+        if headers.get("Response") not in ("Success", "Follows", "Goodbye"):
+            raise AmiError(f"AMI {name} {fields} failed: {headers}")
+        return headers
+
+    async def action_list(self, name: str, *, timeout: float = ACTION_TIMEOUT_S, **fields: str) -> list[dict[str, str]]:
+        """An action answered by a list of events (EventList … Complete): the events, without
+        the response and the closing event. AmiError if Asterisk refuses the action (panoramisk
+        resolves a refused list action with the single response)."""
+        future = self._manager.send_action({"Action": name, **fields})
+        try:
+            answer = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise AmiError(f"AMI {name} list did not complete within {timeout}s") from None
+        if not isinstance(answer, list):
+            headers = _headers(answer)
+            raise AmiError(f"AMI {name} {fields} failed: {headers}")
+        parsed = [_headers(m) for m in answer]
+        return [m for m in parsed if "Event" in m and not m["Event"].endswith("Complete")]
+
+    async def command(self, command: str) -> str:
+        """A CLI command over AMI; its output."""
+        return (await self.action("Command", Command=command)).get("Output", "")
+
+    async def channel_count(self) -> int:
+        """`core show channels count`: active channels of the whole sandbox."""
+        output = await self.command("core show channels count")
+        for line in output.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[1] == "active" and words[2].startswith("channel"):
+                return int(words[0])
+        raise AmiError(f"unexpected `core show channels count` output: {output!r}")
+
+    async def channels(self) -> list[dict[str, str]]:
+        """Every channel up now (CoreShowChannels), with Channel, Uniqueid and Linkedid."""
+        return await self.action_list("CoreShowChannels")
+
+    async def set_global(self, name: str, value: str) -> None:
+        await self.action("Setvar", Variable=name, Value=value)
+
+    async def get_global(self, name: str) -> str:
+        return (await self.action("Getvar", Variable=name)).get("Value", "")
+
+    async def db_get(self, family: str, key: str) -> str | None:
+        """An AstDB value, or None if there is none."""
+        try:
+            found = await self.action_list("DBGet", Family=family, Key=key)
+        except AmiError as exc:
+            if "not found" in str(exc).lower():
+                return None
+            raise
+        return found[0].get("Val") if found else None
+
+    async def db_del_tree(self, family: str) -> None:
+        """Remove an AstDB family (no error if it is empty)."""
+        future = self._manager.send_action({"Action": "DBDelTree", "Family": family}, as_list=False)
+        try:
+            await asyncio.wait_for(future, ACTION_TIMEOUT_S)
+        except TimeoutError:
+            raise AmiError(f"AMI DBDelTree got no response within {ACTION_TIMEOUT_S}s") from None
+
+    async def add_dialplan(self, context: str, exten: str, priorities: Sequence[tuple[str, str]]) -> None:
+        """Add `exten` to `context` (created if need be) with priorities 1, 2, … at runtime.
+        The reset's `dialplan reload` removes it again."""
+        for priority, (application, data) in enumerate(priorities, start=1):
+            await self.action(
+                "DialplanExtensionAdd",
+                Context=context,
+                Extension=exten,
+                Priority=str(priority),
+                Application=application,
+                ApplicationData=data,
+                Replace="yes",
+            )
+
+    async def hangup(self, channel: str) -> None:
+        await self.action("Hangup", Channel=channel)
+
+    async def play_dtmf(self, channel: str, digit: str, *, duration_ms: int = 150, receive: bool = False) -> None:
+        """AMI PlayDTMF: sends `digit` out of `channel` (to its peer), or with `receive`
+        makes `channel` itself receive it."""
+        fields = {"Channel": channel, "Digit": digit, "Duration": str(duration_ms)}
+        if receive:
+            fields["Receive"] = "yes"
+        await self.action("PlayDTMF", fields)
+
+    async def originate_caller(
+        self,
+        exten: str,
+        *,
+        context: str = "routing-inbound",
+        caller: str | None = EXTERNAL_CALLER,
+        name: str = "Test",
+        hidden: bool = False,
+        caller_context: str = "sandbox-caller",
+        caller_exten: str | None = None,
+        variables: Mapping[str, str] | None = None,
+    ) -> CallerCall:
+        """A simulated caller (it answers and plays silence) calls `exten` in `context`
+        (routing-inbound, or routing-internal with `caller` = the caller's extension)."""
+        serial = next(self._serial)
+        call_id = f"e2e-{time.monotonic_ns():x}-{serial}"
+        fields: dict[str, FieldValue] = {
+            "Channel": f"Local/{caller_exten or f'caller-{serial}'}@{caller_context}",
+            "Context": context,
+            "Exten": exten,
+            "Priority": "1",
+            "Async": "true",
+            "Timeout": "10000",
+            "ChannelId": call_id,
+            "OtherChannelId": f"{call_id}-caller",
+        }
+        if caller is not None:
+            fields["CallerID"] = f'"{name}" <{caller}>'
+        chosen = dict(variables or {})
+        if hidden:
+            chosen["CALLERID(num-pres)"] = "prohib"
+        if chosen:
+            fields["Variable"] = [f"{key}={value}" for key, value in chosen.items()]
+        started = time.monotonic()
+        await self.action("Originate", fields)
+        return CallerCall(self, call_id, started)
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def select(self, predicate: EventPredicate, *, since: float = 0.0) -> list[AmiEvent]:
+        return [e for e in self.events if e.at >= since and predicate(e)]
+
+    async def wait_for(self, predicate: EventPredicate, timeout: float = 10.0, *, since: float = 0.0) -> AmiEvent:
+        """The first event that arrived at `since` or later and matches, waiting up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        checked = 0
+        while True:
+            for found in self.events[checked:]:
+                if found.at >= since and predicate(found):
+                    return found
+            checked = len(self.events)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                what = getattr(predicate, "__name__", repr(predicate))
+                recent = "\n".join(repr(e) for e in self.events[-20:])
+                raise HarnessError(f"no AMI event {what} within {timeout}s; the last events:\n{recent}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+
+# --- one call, as Asterisk saw it ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dial:
+    """One device a Dial() called: its DialBegin, and its DialEnd unless it still rings."""
+
+    dest_channel: str
+    dest_uniqueid: str
+    dial_string: str
+    begun: float
+    ended: float | None
+    status: str | None
+
+    @property
+    def seconds(self) -> float:
+        if self.ended is None:
+            raise HarnessError(f"{self.dest_channel} has no DialEnd")
+        return self.ended - self.begun
+
+
+@dataclass(frozen=True)
+class App:
+    """An application the routing channel ran (one Newexten event)."""
+
+    at: float
+    application: str
+    data: str
+    context: str
+
+
+@dataclass
+class CallerCall:
+    """An originated call. `call_id` is the uniqueid of the caller's ;1 Local channel, which
+    runs the routing dialplan: the linkedid of the call and the service's call_id."""
+
+    ami: Ami
+    call_id: str
+    started: float
+    _names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def caller_uniqueid(self) -> str:
+        return f"{self.call_id}-caller"
+
+    def events(self, predicate: EventPredicate | None = None) -> list[AmiEvent]:
+        """Events of any channel of this call (by linkedid)."""
+        return [
+            e
+            for e in self.ami.events
+            if self.call_id in (e["Linkedid"], e["Uniqueid"]) and (predicate is None or predicate(e))
+        ]
+
+    def channel_name(self, uniqueid: str) -> str:
+        if uniqueid not in self._names:
+            for found in self.ami.events:
+                if found["Uniqueid"] == uniqueid and found["Channel"]:
+                    self._names[uniqueid] = found["Channel"]
+                    break
+            else:
+                raise HarnessError(f"no AMI event names the channel with uniqueid {uniqueid}")
+        return self._names[uniqueid]
+
+    @property
+    def routing_channel(self) -> str:
+        return self.channel_name(self.call_id)
+
+    @property
+    def caller_channel(self) -> str:
+        return self.channel_name(self.caller_uniqueid)
+
+    def dials(self) -> list[Dial]:
+        """Every device the routing channel dialled, in order."""
+        ends = {e["DestUniqueid"]: e for e in self.ami.events if e.name == "DialEnd" and e["Uniqueid"] == self.call_id}
+        out: list[Dial] = []
+        for begin in self.ami.events:
+            if begin.name == "DialBegin" and begin["Uniqueid"] == self.call_id:
+                end = ends.get(begin["DestUniqueid"])
+                out.append(
+                    Dial(
+                        begin["DestChannel"],
+                        begin["DestUniqueid"],
+                        begin["DialString"],
+                        begin.at,
+                        end.at if end is not None else None,
+                        end["DialStatus"] if end is not None else None,
+                    )
+                )
+        return out
+
+    def dialled(self) -> list[str]:
+        """Dial strings in the order dialled, e.g. ['ring-soc1@sandbox-phones', …]."""
+        return [d.dial_string for d in self.dials()]
+
+    def apps(self, *names: str) -> list[App]:
+        """Applications the routing channel ran (Newexten), optionally only those named."""
+        return [
+            App(e.at, e["Application"], e["AppData"], e["Context"])
+            for e in self.ami.events
+            if e.name == "Newexten" and e["Uniqueid"] == self.call_id and (not names or e["Application"] in names)
+        ]
+
+    def variable(self, name: str) -> list[str]:
+        """Values the routing channel's variable `name` took (VarSet events), in order."""
+        return [
+            e["Value"]
+            for e in self.ami.events
+            if e.name == "VarSet" and e["Uniqueid"] == self.call_id and e["Variable"] == name
+        ]
+
+    async def wait_app(self, application: str, timeout: float = 15.0, *, data_contains: str = "") -> AmiEvent:
+        call_id = self.call_id
+
+        def ran(found: AmiEvent) -> bool:
+            return (
+                found.name == "Newexten"
+                and found["Uniqueid"] == call_id
+                and found["Application"] == application
+                and data_contains in found["AppData"]
+            )
+
+        ran.__name__ = f"Newexten {application}(…{data_contains}…) on {call_id}"
+        return await self.ami.wait_for(ran, timeout, since=self.started)
+
+    async def wait_dial(self, dial_string_contains: str, timeout: float = 15.0, *, ended: bool = False) -> AmiEvent:
+        """DialBegin (or with `ended`, DialEnd) of the device whose dial string contains the text."""
+        call_id = self.call_id
+        begin = await self.ami.wait_for(
+            lambda e: e.name == "DialBegin" and e["Uniqueid"] == call_id and dial_string_contains in e["DialString"],
+            timeout,
+            since=self.started,
+        )
+        if not ended:
+            return begin
+        return await self.ami.wait_for(
+            event("DialEnd", Uniqueid=call_id, DestUniqueid=begin["DestUniqueid"]), timeout, since=begin.at
+        )
+
+    async def wait_hangup(self, timeout: float = 15.0) -> AmiEvent:
+        """The routing channel has hung up (its hangup handler has run by then)."""
+        return await self.ami.wait_for(event("Hangup", Uniqueid=self.call_id), timeout, since=self.started)
+
+    async def hang_up(self) -> None:
+        """The caller hangs up: their own (;2) side of the Local pair goes away."""
+        await self.ami.hangup(self.caller_channel)
+
+    async def press(self, digit: str) -> None:
+        """The caller presses a key: DTMF sent out of the caller's (;2) channel."""
+        await self.ami.play_dtmf(self.caller_channel, digit)
+
+    async def channels_left(self) -> list[dict[str, str]]:
+        return [c for c in await self.ami.channels() if c.get("Linkedid") == self.call_id]
+
+    async def wait_no_channels(self, timeout: float = 5.0) -> None:
+        """No channel of this call is left in Asterisk (Local channels take a moment)."""
+        deadline = time.monotonic() + timeout
+        while left := await self.channels_left():
+            if time.monotonic() > deadline:
+                names = ", ".join(c.get("Channel", "?") for c in left)
+                raise HarnessError(f"{len(left)} channels of {self.call_id} still up after {timeout}s: {names}")
+            await asyncio.sleep(0.1)
+
+
+# --- the service and its log --------------------------------------------------------------------
+
+
+class TickingClock:
+    """Starts at `start` and runs at real speed: the call's hour is fixed, durations are real."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock's start needs a time zone")
+        self.start = start
+        self._t0 = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+def stockholm(text: str) -> datetime:
+    """A Stockholm wall-clock time, e.g. stockholm('2026-12-01 10:15') (a Tuesday)."""
+    return datetime.fromisoformat(text).replace(tzinfo=STOCKHOLM)
+
+
+TUESDAY_MORNING = "2026-12-01 10:15"  # inside working hours and soc's telephone hours
+
+
+class ServiceLog(io.StringIO):
+    """The stream the service logs to: one JSON object a line, parsed on demand."""
+
+    def records(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for line in self.getvalue().splitlines():
+            if not line.strip():
+                continue
+            try:
+                parsed = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise HarnessError(f"the service logged a line that is not JSON: {line!r}") from exc
+            if not isinstance(parsed, dict):
+                raise HarnessError(f"the service logged a JSON line that is not an object: {line!r}")
+            out.append(parsed)
+        return out
+
+    def for_call(self, call_id: str, *names: str) -> list[dict[str, Any]]:
+        return [r for r in self.records() if r.get("call_id") == call_id and (not names or r.get("event") in names)]
+
+    def names(self, call_id: str) -> list[str]:
+        return [str(r.get("event")) for r in self.for_call(call_id)]
+
+    def one(self, call_id: str, name: str) -> dict[str, Any]:
+        found = self.for_call(call_id, name)
+        if len(found) != 1:
+            raise HarnessError(f"expected one {name} for {call_id}, found {len(found)}: {self.names(call_id)}")
+        return found[0]
+
+    async def wait_for(self, call_id: str, name: str, timeout: float = 10.0, *, count: int = 1) -> dict[str, Any]:
+        """The `count`-th record `name` of the call, waiting up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.for_call(call_id, name)) < count:
+            if time.monotonic() > deadline:
+                raise HarnessError(
+                    f"no {name} (#{count}) logged for {call_id} within {timeout}s; it logged {self.names(call_id)}"
+                )
+            await asyncio.sleep(0.05)
+        return found[count - 1]
+
+    async def wait_end(self, call_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The call's call.end, after making sure no second one follows at once."""
+        await self.wait_for(call_id, "call.end", timeout)
+        await asyncio.sleep(0.2)
+        return self.one(call_id, "call.end")
+
+
+@dataclass(frozen=True)
+class AmiLogin:
+    """Where the service's own AMI link (AstDB fail-safe entries, device states) logs in."""
+
+    host: str
+    port: int
+    username: str
+    secret: str
+
+
+@dataclass
+class RunningService:
+    service: Service
+    log: ServiceLog
+    clock: TickingClock
+    ami: Ami
+    calls: list[CallerCall] = field(default_factory=list)
+    linked: bool = False  # its own AMI link is on: it writes the AstDB fail-safe entries
+    stopped: bool = False
+
+    @property
+    def agi_url(self) -> str:
+        if self.service.agi_address is None:
+            raise HarnessError("the service is not listening")
+        host, port = self.service.agi_address
+        return f"agi://{host}:{port}"
+
+    @property
+    def store(self) -> SqliteStore:
+        return self.service.store
+
+    async def call(
+        self, exten: str, *, inherit_agi: bool = True, variables: Mapping[str, str] | None = None, **how: Any
+    ) -> CallerCall:
+        """Originate a caller to `exten` whose call (and every channel it dials, for Dial's
+        U() report) asks this service: `__ROUTING_AGI` is set on the call, so a concurrent
+        user of the sandbox who moves the global cannot take the call. `inherit_agi=False`
+        sets it on the caller's channel only: then dialled devices use the global."""
+        chosen = {"__ROUTING_AGI" if inherit_agi else "ROUTING_AGI": self.agi_url, **(variables or {})}
+        call = await self.ami.originate_caller(exten, variables=chosen, **how)
+        self.calls.append(call)
+        return call
+
+    async def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            await self.service.stop()
+            self.service.store.close()
+
+
+def build_config(data: Mapping[str, Any]) -> Config:
+    """A Config from a dict, through the YAML loader so every check of a real file runs."""
+    return load_config_text(yaml.safe_dump(dict(data), allow_unicode=True, sort_keys=False), "e2e.yaml")
+
+
+async def start_service(
+    ami: Ami,
+    data: Mapping[str, Any],
+    *,
+    state_dir: Path,
+    at: datetime | None = None,
+    referrals: Iterable[Referral] = (),
+    listen: str = "127.0.0.1:0",
+    ami_login: AmiLogin | None = None,
+) -> RunningService:
+    """Start the service for config `data` on `listen` (default a free port of 127.0.0.1),
+    log to a ServiceLog (the log config is global: a later start takes the log over), point
+    the ROUTING_AGI global at it.
+
+    - `state_dir`: its store (callbacks, referrals) is `state_dir/routing.db`, never the
+      machine's /var/lib/routing/routing.db; `referrals` are set in it.
+    - `at`: where the clock starts (default a Tuesday 10:15).
+    - `ami_login`: the service's own AMI link is started (it writes the AstDB fail-safe
+      entries and follows device states); without it the link is off, so nothing is written
+      to the shared sandbox's AstDB and every device is tried.
+    """
+    log = ServiceLog()
+    configure_logging("json", "info", stream=log)
+    asterisk_section: dict[str, Any] = {**data["asterisk"], "agi": {"listen": listen}}
+    if ami_login is not None:
+        secret_file = state_dir / "ami.secret"
+        secret_file.write_text(ami_login.secret + "\n", encoding="utf-8")
+        secret_file.chmod(0o600)
+        asterisk_section["ami"] = {
+            "host": ami_login.host,
+            "port": ami_login.port,
+            "username": ami_login.username,
+            "secret_file": str(secret_file),
+        }
+    store = {"url": f"sqlite:///{(state_dir / 'routing.db').as_posix().lstrip('/')}"}
+    config = build_config({**data, "asterisk": asterisk_section, "store": store})
+    clock = TickingClock(at or stockholm(TUESDAY_MORNING))
+    service = Service(config, clock=clock, connect_ami=ami_login is not None)
+    for referral in referrals:
+        service.store.set_referral(referral, at=clock(), by="e2e")
+    await service.start()
+    running = RunningService(service, log, clock, ami, linked=ami_login is not None)
+    await ami.set_global("ROUTING_AGI", running.agi_url)
+    return running
+
+
+# --- a municipality of simulated phones ---------------------------------------------------------
+
+E2E_PHONES = "e2e-phones"
+E2E_CALLER = "e2e-caller"
+
+
+def phone(behaviour: str, name: str) -> str:
+    """A simulated device. sandbox-phones: ring (never answers), answer<N> (after N s), busy,
+    unavail; e2e-phones: mute (never rings nor answers)."""
+    if behaviour == "mute":
+        return f"Local/mute-{name}@{E2E_PHONES}"
+    return f"Local/{behaviour}-{name}@sandbox-phones"
+
+
+def municipality(
+    *,
+    soc1: str = "ring",
+    soc2: str = "ring",
+    jour: str = "ring",
+    switchboard: str = "ring",
+    soc1_fallback: Sequence[str] | None = None,
+    callback_timeout_s: float = 2,
+) -> dict[str, Any]:
+    """Unit soc "Soc" (number 5000, telephone hours mon–fri 09–11, duty phone 5099
+    "Socialjouren", mailbox 5000) with soc1 "Anna" (5001, mobile, cover 5002, mailbox 5001)
+    and soc2 "Erik" (5002, cover 5099, mailbox 5000); switchboard 9000 (mailbox 9000).
+    Working hours mon–fri 08–17. Short timings: ring limit 3 × 1 s, progress timeout 2 s,
+    callback offer 2 s. Short names keep the spoken messages short."""
+    anna: dict[str, Any] = {
+        "id": "soc1",
+        "name": "Anna",
+        "unit": "soc",
+        "extension": "5001",
+        "device": phone(soc1, "soc1"),
+        "mobile": "+46701234567",
+        "cover": "5002",
+        "voicemail": "5001@default",
+    }
+    if soc1_fallback is not None:
+        anna["fallback"] = list(soc1_fallback)
+    return {
+        "version": 1,
+        "timezone": "Europe/Stockholm",
+        "calendar": {"holidays": "SE"},
+        "working_hours": {"mon-fri": "08:00-17:00"},
+        "ring": {"max_rings": 3, "ring_period_s": 1, "progress_timeout_s": 2},
+        "callback": {"digit": "1", "timeout_s": callback_timeout_s},
+        "asterisk": {
+            "ami": {"secret_env": "ROUTING_AMI_SECRET"},
+            "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
+        },
+        "switchboard": {"extension": "9000", "device": phone(switchboard, "switchboard"), "voicemail": "9000@default"},
+        "units": [
+            {
+                "id": "soc",
+                "name": "Soc",
+                "number": "5000",
+                "members": ["soc1", "soc2"],
+                "telephone_officer": "soc1",
+                "phone_hours": {"mon-fri": "09:00-11:00"},
+                "duty_phone": "5099",
+                "voicemail": "5000@default",
+            }
+        ],
+        "people": [
+            anna,
+            {
+                "id": "soc2",
+                "name": "Erik",
+                "unit": "soc",
+                "extension": "5002",
+                "device": phone(soc2, "soc2"),
+                "cover": "5099",
+                "voicemail": "5000@default",
+            },
+        ],
+        "phones": [{"extension": "5099", "name": "Socialjouren", "device": phone(jour, "jour"), "unit": "soc"}],
+        "prompts": {"dir": str(PROMPTS_DIR)},
+    }
+
+
+# --- test-only dialplan, added over AMI (the next reset's `dialplan reload` removes it) ---------
+
+
+async def install_test_dialplan(ami: Ami) -> None:
+    """[e2e-phones] mute-<x>: a device that neither rings nor answers (no Ringing(), no media).
+    [e2e-caller] dtmf-<delay>-<digits>-<x>: a caller that answers, waits <delay> s, sends
+    <digits> with SendDTMF, then plays silence like sandbox-caller."""
+    await ami.add_dialplan(
+        E2E_PHONES,
+        "_mute-.",
+        [("NoOp", "e2e phone ${EXTEN}: never rings, never answers"), ("Wait", "3600"), ("Hangup", "")],
+    )
+    await ami.add_dialplan(
+        E2E_CALLER,
+        "_dtmf-.",
+        [
+            ("NoOp", "e2e caller ${EXTEN}: sends DTMF after a delay"),
+            ("Answer", ""),
+            ("Wait", "${CUT(EXTEN,-,2)}"),
+            ("SendDTMF", "${CUT(EXTEN,-,3)},150"),
+            ("Playback", "silence/10"),
+            ("Goto", "5"),
+        ],
+    )
+
+
+def wav_info(path: Path) -> tuple[int, int, int, float]:
+    """(rate, channels, bytes a sample, seconds) of a wav file; raises if it is not one."""
+    with wave.open(str(path), "rb") as handle:
+        rate = handle.getframerate()
+        return rate, handle.getnchannels(), handle.getsampwidth(), handle.getnframes() / rate if rate else 0.0

@@ -1,0 +1,441 @@
+"""Issue #4 end to end: referrals from the phone, outbound rules, callbacks, the mobile guard,
+device states, and the fail-safe when the service is stopped or killed at any moment.
+
+The service runs in-process (harness.start_service) except where it must die: there it is a
+real `routing run` process, killed with SIGKILL. Timings: ring limit 3 × 1 s, progress 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from routing.ami.client import AmiClient
+from routing.callback_call import call_back
+from routing.policy.referral import Reason, Referral
+from routing.sandbox import RunningSandbox
+from routing.service.features import CLEARED, REFUSED
+from routing.service.outbound_calls import REFUSED_TEXT
+from routing.store import SqliteStore
+from tests.e2e.harness import (
+    Ami,
+    AmiLogin,
+    CallerCall,
+    RunningService,
+    municipality,
+    stockholm,
+)
+from tests.e2e.test_inbound import finish, prompt_path, wait_for_astdb
+
+pytestmark = [pytest.mark.e2e]
+
+Routing = Callable[..., Awaitable[RunningService]]
+APPROVAL = {"approved_by": "Verksamhetschef Soc", "approved_on": "2026-03-01"}
+
+
+def with_outbound(data: dict[str, Any], trunk: str = "Local/answer1-{number}@sandbox-phones") -> dict[str, Any]:
+    data["outbound"] = {"trunk": trunk, "private_prefix": "*7", "barred_prefixes": ["0900", "099"]}
+    data["people"][0]["pay_services"] = APPROVAL  # soc1 (5001) may call premium-rate numbers
+    return data
+
+
+def records(svc: RunningService, name: str) -> list[dict[str, Any]]:
+    return [r for r in svc.log.records() if r.get("event") == name]
+
+
+async def wait_record(svc: RunningService, name: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while not (found := records(svc, name)):
+        assert time.monotonic() < deadline, f"no {name} logged; logged {[r.get('event') for r in svc.log.records()]}"
+        await asyncio.sleep(0.05)
+    return found[-1]
+
+
+# --- R11 referral from the phone --------------------------------------------------------------------
+
+
+async def test_r11_referral_set_from_a_phone_takes_effect_for_the_next_call(routing: Routing) -> None:
+    svc = await routing(municipality(soc2="answer1"))
+    code = await svc.call("*2121300", context="routing-features", caller="5001")  # meeting, back 13:00
+    played = await code.wait_app("Playback")
+    await code.wait_hangup()
+    assert svc.store.referrals() == [Referral("soc1", Reason.MEETING, stockholm("2026-12-01 13:00"))]
+    confirmation = await prompt_path("Hänvisning registrerad. Anna sitter i möte och är tillbaka klockan 13.")
+    assert played["AppData"] == confirmation
+    logged = await wait_record(svc, "referral.set")
+    assert (logged["person"], logged["reason"], logged["by"]) == ("soc1", "meeting", "phone:5001")
+
+    call = await svc.call("5001")
+    await call.wait_app("Playback")  # the referral message, not a Dial of Anna's phone
+    await call.wait_dial("soc2", ended=True)
+    assert call.dialled() == ["answer1-soc2@sandbox-phones"]
+    assert svc.log.one(call.call_id, "call.referral")["reason"] == "meeting"
+    await call.hang_up()
+    await finish(svc, call, "cover")
+
+
+async def test_r11_referral_cleared_from_the_phone(routing: Routing) -> None:
+    svc = await routing(municipality(soc1="answer1"), referrals=[Referral("soc1", Reason.SICK)])
+    code = await svc.call("#21", context="routing-features", caller="5001")
+    played = await code.wait_app("Playback")
+    await code.wait_hangup()
+    assert played["AppData"] == await prompt_path(CLEARED)
+    assert svc.store.referrals() == []
+    call = await svc.call("5001")
+    await call.wait_dial("soc1", ended=True)  # rung again
+    await call.hang_up()
+    await finish(svc, call, "answered")
+
+
+@pytest.mark.parametrize("code", ["*219", "*2111360", "*2151332", "*21", "*22", "#2", "*211*12"])
+async def test_r11_malformed_code_is_refused_and_changes_nothing(routing: Routing, code: str) -> None:
+    before = Referral("soc1", Reason.LUNCH)
+    svc = await routing(municipality(), referrals=[before])
+    call = await svc.call(code, context="routing-features", caller="5001")
+    played = await call.wait_app("Playback")
+    await call.wait_hangup()
+    assert played["AppData"] == await prompt_path(REFUSED)
+    assert svc.store.referrals() == [before]
+    assert (await wait_record(svc, "feature.refused"))["code"] == code
+
+
+async def test_r11_feature_code_without_the_service_plays_the_error_tone(routing: Routing) -> None:
+    svc = await routing(municipality())
+    await svc.stop()
+    call = await svc.call("*211", context="routing-features", caller="5001")
+    played = await call.wait_app("Playback")
+    assert played["AppData"] == "beeperr"
+    await call.wait_hangup()
+
+
+# --- R17/R18 outbound ---------------------------------------------------------------------------------
+
+
+async def test_r18_premium_number_is_refused_without_permission(routing: Routing) -> None:
+    svc = await routing(with_outbound(municipality()))
+    call = await svc.call("0900123456", context="routing-outbound", caller="5002")
+    played = await call.wait_app("Playback")
+    await call.wait_hangup()
+    assert played["AppData"] == await prompt_path(REFUSED_TEXT)
+    assert call.dials() == []
+    blocked = await wait_record(svc, "outbound.blocked")
+    assert blocked["rule"] == "R18" and blocked["dialled"] == "090*****56"  # R12: masked
+
+
+async def test_r18_permission_lets_the_premium_call_through(routing: Routing) -> None:
+    svc = await routing(with_outbound(municipality()))
+    call = await svc.call("0900123456", context="routing-outbound", caller="5001")
+    await call.wait_dial("answer1-0900123456", ended=True)
+    assert call.dials()[0].status == "ANSWER"
+    await call.hang_up()
+
+
+async def test_r17_private_call_goes_out_without_the_prefix_and_is_recorded(routing: Routing) -> None:
+    svc = await routing(with_outbound(municipality()))
+    call = await svc.call("*70701234567", context="routing-outbound", caller="5002")
+    await call.wait_dial("answer1-0701234567", ended=True)
+    assert "1?Set(CDR(userfield)=private)" in [a.data for a in call.apps("ExecIf")]
+    assert (await wait_record(svc, "call.private"))["extension"] == "5002"
+    await call.hang_up()
+
+
+async def test_r18_fail_closed_when_the_service_is_gone(routing: Routing, ami: Ami, ami_login: AmiLogin) -> None:
+    svc = await routing(with_outbound(municipality()), ami_login=ami_login)
+    await wait_for_astdb(ami, "barred/0900", "1")
+    await wait_for_astdb(ami, "outbound/trunk_prefix", "Local/answer1-")
+    await svc.stop()
+    barred = await svc.call("0900123456", context="routing-outbound", caller="5001")  # even with permission
+    played = await barred.wait_app("Playback")
+    await barred.wait_hangup()
+    assert played["AppData"] == "ss-noservice" and barred.dials() == []
+    ordinary = await svc.call("*70701234567", context="routing-outbound", caller="5002")
+    await ordinary.wait_dial("answer1-0701234567@sandbox-phones", ended=True)
+    assert "1?Set(CDR(userfield)=private)" in [a.data for a in ordinary.apps("ExecIf")]
+    await ordinary.hang_up()
+
+
+# --- R14 mobile guard, device states ------------------------------------------------------------------
+
+
+def with_mobile(data: dict[str, Any], mobile_phone: str) -> dict[str, Any]:
+    data["people"][0]["forward_to_mobile"] = APPROVAL
+    data["outbound"] = {"trunk": f"Local/{mobile_phone}-{{number}}@sandbox-phones"}
+    return data
+
+
+async def test_r14_mobile_answers_after_the_key_press_and_is_logged(routing: Routing) -> None:
+    svc = await routing(with_mobile(municipality(soc1="ring"), "answer1key1"))
+    call = await svc.call("5001")
+    ended = await call.wait_dial("mobile@routing-mobile", ended=True)
+    assert ended["DialStatus"] == "ANSWER"
+    assert sorted(call.dialled()) == ["mobile@routing-mobile", "ring-soc1@sandbox-phones"]
+    forward = svc.log.one(call.call_id, "mobile.forward")
+    assert forward["person"] == "soc1" and forward["rules"] == ["R14", "R20"]
+    await call.hang_up()
+    await finish(svc, call, "answered", by="soc1")
+
+
+async def test_r14_operator_voicemail_on_the_mobile_cannot_take_the_call(routing: Routing) -> None:
+    svc = await routing(with_mobile(municipality(soc1="ring", soc2="answer1"), "answer1"))  # answers, no key
+    call = await svc.call("5001")
+    await call.wait_dial("soc2", ended=True)  # the desk rang its limit, then the cover answered
+    first = next(d for d in call.dials() if d.dial_string == "ring-soc1@sandbox-phones")
+    assert first.status == "NOANSWER"
+    assert svc.log.for_call(call.call_id, "mobile.forward") == []
+    await call.hang_up()
+    await finish(svc, call, "cover")
+
+
+async def test_r2_unregistered_phone_is_not_rung(routing: Routing, ami_login: AmiLogin) -> None:
+    data = municipality(soc2="answer1")
+    data["people"][0]["device"] = "PJSIP/offline1"  # exists in the sandbox, never registered
+    svc = await routing(data, ami_login=ami_login)
+    await wait_record(svc, "astdb.synced")
+    call = await svc.call("5001")
+    await call.wait_dial("soc2", ended=True)
+    assert call.dialled() == ["answer1-soc2@sandbox-phones"]
+    assert (
+        "PJSIP/offline1 is unavailable (not registered): not rung" in svc.log.one(call.call_id, "call.start")["notes"]
+    )
+    await call.hang_up()
+    await finish(svc, call, "cover")
+
+
+# --- R4 callbacks ---------------------------------------------------------------------------------------
+
+
+async def test_r4_callback_requested_stored_called_back_and_closed(routing: Routing, asterisk: RunningSandbox) -> None:
+    # Anna does not answer; she has no cover in this chain: the caller is offered a callback.
+    # Erik (5002) calls back from a phone that answers; the caller's line (the trunk) answers.
+    data = with_outbound(municipality(soc1="ring", soc2="answer1", soc1_fallback=["callback", "voicemail"]))
+    svc = await routing(data)
+    call = await svc.call("5001")
+    await call.wait_app("Read")
+    await call.press("1")
+    await call.wait_app("Playback")  # the confirmation
+    await call.hang_up()
+    await finish(svc, call, "callback")
+    (stored,) = svc.store.callbacks(only_open=True)
+    assert (stored.caller, stored.target, stored.call_id) == ("0701234567", "soc1", call.call_id)  # full number
+    assert svc.log.one(call.call_id, "callback.requested")["callback_id"] == stored.id
+
+    ami = AmiClient(asterisk.ami_host, asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
+    await ami.connect()
+    try:
+        result = await call_back(
+            stored, "5002", directory=svc.service.router.directory, store=svc.store, ami=ami, now=svc.clock()
+        )
+    finally:
+        ami.close()
+    assert (result.outcome, result.done) == ("answered", True)
+    done = svc.store.callback(stored.id)
+    assert done is not None and done.status == "done" and done.done_by == "5002" and done.attempts == 1
+    assert done.last_outcome == "answered"
+
+
+async def test_r4_callback_not_answered_by_the_employee_stays_open(routing: Routing, asterisk: RunningSandbox) -> None:
+    svc = await routing(with_outbound(municipality(soc2="ring")))
+    callback_id = svc.store.add_callback(call_id="x", caller="0701234567", target="soc1", at=svc.clock())
+    stored = svc.store.callback(callback_id)
+    assert stored is not None
+    ami = AmiClient(asterisk.ami_host, asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
+    await ami.connect()
+    try:
+        result = await call_back(
+            stored, "5002", directory=svc.service.router.directory, store=svc.store, ami=ami, now=svc.clock()
+        )
+    finally:
+        ami.close()
+    assert (result.outcome, result.done) == ("employee_no_answer", False)
+    again = svc.store.callback(callback_id)
+    assert again is not None and again.status == "open" and again.attempts == 1
+
+
+# --- R3 the fail-safe when the service dies -------------------------------------------------------------
+
+
+@dataclass
+class ServiceProcess:
+    """`routing run` as its own process, as systemd would run it."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    agi_url: str
+
+    def lines(self) -> list[str]:
+        return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    async def wait_logged(self, text: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines()):
+            assert self.process.poll() is None, f"routing run exited {self.process.returncode}: {self.lines()[-10:]}"
+            assert time.monotonic() < deadline, f"routing run never logged {text}: {self.lines()[-10:]}"
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(5)
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def service_process(
+    ami: Ami, ami_login: AmiLogin, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[ServiceProcess]]]:
+    started: list[ServiceProcess] = []
+
+    async def start(data: dict[str, Any], referrals: tuple[Referral, ...] = ()) -> ServiceProcess:
+        port = _free_port()
+        secret = tmp_path / "ami.secret"
+        secret.write_text(ami_login.secret, encoding="utf-8")
+        data = {
+            **data,
+            "asterisk": {
+                "ami": {
+                    "host": ami_login.host,
+                    "port": ami_login.port,
+                    "username": ami_login.username,
+                    "secret_file": str(secret),
+                },
+                "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
+                "agi": {"listen": f"127.0.0.1:{port}"},
+            },
+            "store": {"url": f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"},
+            # The policy's clock is the real one here: every hour of the week must ring.
+            "working_hours": {"mon-sun": "00:00-24:00"},
+            "calendar": {"holidays": "none"},
+        }
+        data["units"][0].pop("phone_hours", None)
+        config = tmp_path / "routing.yaml"
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        store = SqliteStore(tmp_path / "routing.db")
+        for referral in referrals:
+            store.set_referral(referral, at=stockholm("2026-12-01 10:00"), by="e2e")
+        store.close()
+        log_path = tmp_path / f"routing-{len(started)}.log"
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "routing", "run", "--config", str(config)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "ROUTING_ARI_PASSWORD": "unused"},
+            )
+        running = ServiceProcess(process, log_path, f"agi://127.0.0.1:{port}")
+        started.append(running)
+        await running.wait_logged('"astdb.synced"')
+        await ami.set_global("ROUTING_AGI", running.agi_url)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            if running.process.poll() is None:
+                running.kill()
+        await ami.db_del_tree("routing")  # leave no fail-safe entries of this test's config
+
+
+async def call_via(ami: Ami, svc: ServiceProcess, exten: str, **how: Any) -> CallerCall:
+    return await ami.originate_caller(exten, variables={"__ROUTING_AGI": svc.agi_url}, **how)
+
+
+async def ends_in_voicemail(call: CallerCall, mailbox: str, timeout: float = 20.0) -> None:
+    """The caller reaches `mailbox`; then hangs up and nothing of the call is left."""
+    await call.wait_app("VoiceMail", timeout, data_contains=mailbox)
+    await call.hang_up()
+    await call.wait_no_channels()
+
+
+StartProcess = Callable[..., Awaitable[ServiceProcess]]
+
+
+async def test_r3_killed_before_the_call_asterisk_rings_then_voicemail(service_process: StartProcess, ami: Ami) -> None:
+    svc = await service_process(municipality())
+    svc.kill()
+    call = await call_via(ami, svc, "5001")
+    ring = await call.wait_dial("ring-soc1", ended=True)  # from AstDB, within the ring limit
+    assert ring["DialStatus"] == "NOANSWER"
+    assert 2.2 <= call.dials()[0].seconds <= 3.8
+    await ends_in_voicemail(call, "5001@default")
+
+
+async def test_r3_killed_while_ringing_voicemail_after_the_ring_limit(service_process: StartProcess, ami: Ami) -> None:
+    svc = await service_process(municipality())
+    call = await call_via(ami, svc, "5001")
+    await call.wait_dial("ring-soc1")
+    svc.kill()
+    await ends_in_voicemail(call, "5001@default")
+    assert call.dialled() == ["ring-soc1@sandbox-phones"]  # not rung a second time
+
+
+async def test_r3_killed_during_the_referral_message(service_process: StartProcess, ami: Ami) -> None:
+    referral = Referral("soc1", Reason.VACATION, date(2099, 1, 1))
+    svc = await service_process(municipality(), referrals=(referral,))
+    call = await call_via(ami, svc, "5001")
+    await call.wait_app("Playback")
+    svc.kill()
+    await ends_in_voicemail(call, "5001@default")
+
+
+async def test_r3_killed_during_the_callback_offer(service_process: StartProcess, ami: Ami) -> None:
+    svc = await service_process(
+        municipality(soc1="busy", soc2="busy", soc1_fallback=["cover", "callback", "voicemail"])
+    )
+    call = await call_via(ami, svc, "5001")
+    await call.wait_app("Read")
+    svc.kill()
+    await ends_in_voicemail(call, "5001@default")
+
+
+async def test_r3_mailbox_of_the_dialled_number_missing_goes_to_the_switchboard(
+    service_process: StartProcess, ami: Ami
+) -> None:
+    data = municipality()
+    data["people"][0]["voicemail"] = "4711@default"  # no such mailbox in Asterisk
+    svc = await service_process(data)
+    svc.kill()
+    call = await call_via(ami, svc, "5001")
+    await ends_in_voicemail(call, "9000@default", timeout=25)
+
+
+# --- AMI: reconnect and resync after an Asterisk restart --------------------------------------------------
+
+
+async def test_after_an_asterisk_restart_the_service_logs_in_again_and_rewrites_astdb(
+    routing: Routing, ami: Ami, ami_login: AmiLogin, asterisk: RunningSandbox
+) -> None:
+    svc = await routing(municipality(), ami_login=ami_login)
+    await wait_for_astdb(ami, "ext/5001/dial", "Local/ring-soc1@sandbox-phones")
+    await ami.db_del_tree("routing")  # as a new Asterisk would have it
+    asterisk.rx("core restart now")
+    for _ in range(100):
+        with contextlib.suppress(Exception):
+            asterisk.rx("core waitfullybooted", timeout=2)
+            break
+        await asyncio.sleep(0.2)
+    deadline = time.monotonic() + 20
+    while len(records(svc, "astdb.synced")) < 2:
+        assert time.monotonic() < deadline, [r.get("event") for r in svc.log.records()]
+        await asyncio.sleep(0.2)
+    assert records(svc, "ami.disconnected")
+    assert "Local/ring-soc1@sandbox-phones" in asterisk.rx("database get routing ext/5001/dial")
