@@ -272,24 +272,42 @@ class CallRouter:
             )
 
     def _end(self, active: ActiveCall, now: datetime, *, lost: bool = False) -> None:
+        """The call's one call.end. `lost`: the service lets go of a call still in progress
+        (it stops, or never heard the hangup); Asterisk's fail-safe finishes such a call, so
+        an unfinished flow ends as `failsafe` unless the caller had an R2 answer already."""
         if active.ended:
             return
         active.ended = True
         step = active.flow.step
-        outcome = step.outcome if isinstance(step, Finish) else Outcome.ABANDONED
+        if isinstance(step, Finish):
+            outcome, wait, by = step.outcome.value, step.wait_s, step.by
+        else:
+            reached = active.flow.reached
+            answered_at = active.flow.answered_at
+            outcome = reached.value if reached is not None else ("failsafe" if lost else Outcome.ABANDONED.value)
+            wait = (answered_at - active.started).total_seconds() if answered_at is not None else None
+            by = None
         fields: dict[str, Any] = {
-            "outcome": outcome.value,
-            "wait_s": round(step.wait_s, 3) if isinstance(step, Finish) and step.wait_s is not None else None,
-            "by": step.by if isinstance(step, Finish) else None,
+            "outcome": outcome,
+            "wait_s": round(wait, 3) if wait is not None else None,
+            "by": by,
             "duration_s": round((now - active.started).total_seconds(), 3),
         }
         if lost:
             fields["lost"] = True
         active.log.info("call.end", **fields)
-        if outcome is Outcome.FAILED:
+        if outcome == Outcome.FAILED.value:
             active.log.warning(
                 "policy.violation", rule="R3", detail="every step failed: the dialplan fail-safe answered"
             )
+
+    def let_go(self) -> None:
+        """The service stops: every call still in progress gets its call.end now (marked lost);
+        Asterisk's fail-safe finishes them, and a later service ignores their hangup."""
+        now = self._clock()
+        for uniqueid, active in list(self.calls.items()):
+            del self.calls[uniqueid]
+            self._end(active, now, lost=True)
 
     def _forget_lost_calls(self) -> None:
         """Calls whose hangup never reached the service (it was down then) end in the log."""

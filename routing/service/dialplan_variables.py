@@ -17,7 +17,7 @@ SCRIPT_OUTBOUND: Final = "outbound"  # an internal phone dials out: (number, ext
 
 # Set by the dialplan before it asks (AGI arguments, in this order)
 ARG_EVENT: Final = 0  # start | dial | play | voicemail | read
-ARG_DETAIL: Final = 1  # DIALSTATUS/DIALEDTIME_MS/ANSWEREDTIME_MS, PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit
+ARG_DETAIL: Final = 1  # DIALSTATUS/RING_AT/ANSWERED_AT (epoch s), PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit
 ARG_LINKEDID: Final = 2
 ARG_INTERNAL: Final = 3  # 1 for routing-internal
 ARG_CALLERPRES: Final = 4  # CALLERID(num-pres): prohib… means a hidden number

@@ -161,7 +161,9 @@ class Service:
         if self.link is not None:
             self.link.close()
         await self.agi.stop()
-        log.info("service.stopped", calls_in_progress=len(self.router.calls))
+        in_progress = len(self.router.calls)
+        self.router.let_go()
+        log.info("service.stopped", calls_let_go=in_progress)
 
 
 RESTART_KEYS = ("asterisk", "store", "prompts", "logging")  # read once at start

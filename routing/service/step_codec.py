@@ -80,23 +80,24 @@ class DialplanResultError(ValueError):
 
 
 def dial_result(detail: str, started: datetime, now: datetime) -> tuple[Event, float | None]:
-    """DIALSTATUS/DIALEDTIME_MS/ANSWEREDTIME_MS -> the event, and seconds it rang (if known).
+    """DIALSTATUS/RING_AT/ANSWERED_AT -> the event, and seconds it rang if Asterisk said.
 
-    An answer is dated when it happened, not when the conversation ended."""
+    RING_AT and ANSWERED_AT are Asterisk's own clock (epoch seconds with ms, set by the
+    dialplan when the ring began and when a device answered): an answer is dated when it
+    happened, not when the conversation ended, even if the answered report was lost."""
     status, _, times = detail.partition("/")
-    dialed_text, _, answered_text = times.partition("/")
+    ring_at_text, _, answered_at_text = times.partition("/")
     kind = _DIALSTATUS.get(status.upper(), EventKind.FAILED)
-    rang = _ms(dialed_text)
-    talk = _ms(answered_text)
-    if kind is EventKind.ANSWERED and rang is not None:
-        ring_s = rang - (talk or 0.0)
+    ring_at, answered_at = _epoch(ring_at_text), _epoch(answered_at_text)
+    if kind is EventKind.ANSWERED and ring_at is not None and answered_at is not None:
+        ring_s = max(0.0, answered_at - ring_at)
         return Event(kind, started + timedelta(seconds=ring_s)), ring_s
-    return Event(kind, now), rang
+    return Event(kind, now), None
 
 
-def _ms(text: str) -> float | None:
+def _epoch(text: str) -> float | None:
     try:
-        return int(text) / 1000.0
+        return float(text)
     except ValueError:
         return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -138,17 +139,17 @@ async def test_r1_r2_unanswered_person_rings_the_limit_then_cover_answers(routin
         ["Local/ring-soc1@sandbox-phones", "3^2"],
         ["Local/answer1-soc2@sandbox-phones", "3^2"],
     ]
-    # Asterisk 22 leaves DIALEDTIME_MS/ANSWEREDTIME_MS empty after an unanswered Dial …
-    assert step_results(call) == [("dial", "NOANSWER//")]
-    # … and after an answered one they are the age and up time of the caller's channel, not
-    # times of this Dial: DIALEDTIME_MS counts from the call's start, not from the cover's Dial.
-    hangup_detail = agi_requests(call, "hangup")[0][1]
-    status, dialed_ms, answered_ms = hangup_detail.split("/")
-    hung_up = (await call.wait_hangup()).at
+    # The dialplan reports each Dial as STATUS/RING_AT/ANSWERED_AT (Asterisk's clock, epoch s):
+    # no answer time after an unanswered Dial …
+    ((event, detail),) = step_results(call)
+    status, ring_at, answered_at = detail.split("/")
+    assert (event, status, answered_at) == ("dial", "NOANSWER", "")
+    assert float(ring_at) == pytest.approx(time.time(), abs=60)
+    # … and after an answered one, the ring of that Dial (Dial's own DIALEDTIME_MS and
+    # ANSWEREDTIME_MS are the caller channel's age and up time, not this Dial's: not used).
+    status, ring_at, answered_at = agi_requests(call, "hangup")[0][1].split("/")
     assert status == "ANSWER"
-    assert int(dialed_ms) / 1000 == pytest.approx(hung_up - call.started, abs=MARGIN_S)
-    assert int(dialed_ms) / 1000 > cover.seconds + 2.0
-    assert int(answered_ms) / 1000 == pytest.approx(int(dialed_ms) / 1000, abs=0.2)  # the caller was up at once
+    assert float(answered_at) - float(ring_at) == pytest.approx(cover.seconds, abs=0.3)
 
     # The service's log: call_id is the linkedid of the call; one line per step and result.
     log = svc.log
@@ -195,7 +196,7 @@ async def test_r1_device_that_never_rings_is_given_up_after_the_progress_timeout
     assert mute.seconds < RING_LIMIT_S - 0.5
     assert mute.ended is not None and 0 <= cover.begun - mute.ended < AT_ONCE_S
     assert call.apps("Dial")[0].data.startswith("Local/mute-soc1@e2e-phones,3^2,U(routing-answered^")
-    assert step_results(call) == [("dial", "CHANUNAVAIL//")]
+    assert [(e, d.split("/")[0], d.split("/")[2]) for e, d in step_results(call)] == [("dial", "CHANUNAVAIL", "")]
     unavailable = svc.log.one(call.call_id, "call.unavailable")
     assert (unavailable["target"], unavailable["status"]) == ("soc1", "unavailable")
     assert [s["step"] for s in svc.log.for_call(call.call_id, "call.step")] == ["person", "cover"]
@@ -216,7 +217,7 @@ async def test_r1_busy_and_unavailable_go_on_at_once(routing: Routing) -> None:
     assert 0 <= unavailable.begun - busy.ended < AT_ONCE_S
     assert 0 <= voicemail.at - unavailable.ended < AT_ONCE_S
     assert voicemail["AppData"] == "5001@default,u"
-    assert step_results(call) == [("dial", "BUSY//"), ("dial", "CHANUNAVAIL//")]
+    assert [(e, d.split("/")[0]) for e, d in step_results(call)] == [("dial", "BUSY"), ("dial", "CHANUNAVAIL")]
     assert svc.log.one(call.call_id, "call.busy")["target"] == "soc1"
     assert svc.log.one(call.call_id, "call.unavailable")["target"] == "soc2"
 
@@ -352,19 +353,11 @@ async def test_r3_failsafe_when_the_service_restarts_mid_call(routing: Routing, 
     assert any("fail-safe" in app.data for app in call.apps("NoOp"))
     unknown = [r for r in second.log.records() if r.get("event") == "call.unknown"]
     assert [(r["uniqueid"], r["event"]) for r in unknown] == [(call.call_id, "call.unknown")]
-    assert first.log.names(call.call_id) == ["call.start", "call.step"]
+    assert first.log.names(call.call_id) == ["call.start", "call.step", "call.end"]  # let go at its stop
+    assert first.log.one(call.call_id, "call.end")["outcome"] == "failsafe"
 
 
 @pytest.mark.faults_expected
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "routing/service/runner.py Service.stop() drops the calls still in progress without a "
-        "call.end (serve() drains them for a bound first; a crash or a longer call is not drained), "
-        "and call_router.py CallRouter._hangup() returns silently for a call it does not know: a "
-        "call that outlives a restart has no call.end in any log"
-    ),
-)
 async def test_r3_call_that_outlives_a_restart_still_gets_one_call_end(routing: Routing) -> None:
     first = await routing(municipality(soc1="ring"))
     call = await first.call("5001")
@@ -696,18 +689,9 @@ async def test_twenty_calls_at_once_each_get_an_r2_answer_and_one_call_end(routi
     assert svc.service.router.calls == {}
 
 
-# --- bugs found -------------------------------------------------------------------------------------
+# --- answer times ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "routing/service/step_codec.py dial_result(): when Dial's U() report is lost, the answer is "
-        "dated step start + (DIALEDTIME_MS - ANSWEREDTIME_MS); Asterisk sets both from the caller's "
-        "channel (age and up time, app_dial end_bridge_callback), not from this Dial, so the wait "
-        "is wrong (0 s here instead of the 1 s the phone rang)"
-    ),
-)
 async def test_r1_answer_time_is_right_when_the_answered_report_is_lost(routing: Routing, ami: Ami) -> None:
     svc = await routing(municipality(soc1="answer1"))
     # The device's U() routine uses the global ROUTING_AGI: point it where nothing listens,

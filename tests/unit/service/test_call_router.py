@@ -110,7 +110,7 @@ async def test_r2_no_answer_then_cover_answers_and_call_end_at_hangup(tmp_path: 
     assert answered["by"] == "soc2" and answered["wait_s"] == 34.0 and answered["step"] == "cover"
     assert h.named("call.end") == []  # the conversation is still going on
     h.clock.advance(60)
-    await h.script("hangup", "dial", "ANSWER/64000/60000")
+    await h.script("hangup", "dial", "ANSWER/1795816946.000/1795816950.000")
     (end,) = h.named("call.end")
     assert end["outcome"] == "cover" and end["wait_s"] == 34.0 and end["duration_s"] == 94.0
     assert h.router.calls == {}
@@ -120,7 +120,7 @@ async def test_answer_known_only_at_hangup_is_dated_by_asterisk_times(tmp_path: 
     h = Harness(tmp_path)
     await h.step("start")
     h.clock.advance(70)
-    await h.script("hangup", "dial", "ANSWER/70000/62500")  # answered after 7.5 s of ringing
+    await h.script("hangup", "dial", "ANSWER/1795816900.250/1795816907.750")  # answered after 7.5 s
     assert h.named("call.answered")[0]["wait_s"] == 7.5
     assert h.named("call.end")[0]["outcome"] == "answered"
 
@@ -223,3 +223,22 @@ async def test_one_call_end_even_if_hangup_arrives_twice(tmp_path: Path) -> None
     await h.script("hangup", "start", "CANCEL//")
     await h.script("hangup", "start", "CANCEL//")
     assert len(h.named("call.end")) == 1
+
+
+async def test_service_letting_go_ends_calls_in_progress_once(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(5)
+    h.router.let_go()
+    (end,) = h.named("call.end")
+    assert end["outcome"] == "failsafe" and end["lost"] is True and end["duration_s"] == 5.0
+    await h.script("hangup", "dial", "CANCEL//")  # the hangup of a call let go is ignored
+    assert len(h.named("call.end")) == 1 and h.router.calls == {}
+
+
+async def test_answer_without_asterisk_times_is_dated_when_reported(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(9)
+    await h.script("hangup", "dial", "ANSWER//")
+    assert h.named("call.answered")[0]["wait_s"] == 9.0
