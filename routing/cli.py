@@ -14,6 +14,7 @@ import structlog
 from routing.cli_common import EXIT_OK, EXIT_USAGE, load_or_report, parse_reason, parse_until
 from routing.explain import explain
 from routing.followup_cli import register as register_followup
+from routing.phones_cli import register as register_phones
 from routing.policy.call import Call
 from routing.policy.directory import Directory
 from routing.policy.planner import plan_call
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     register_followup(commands)
+    register_phones(commands)
     register_sandbox(commands)
     return parser
 

@@ -61,7 +61,7 @@ def cmd_referral_set(args: argparse.Namespace) -> int:
         print("routing referral set: the return time has passed already", file=sys.stderr)
         return EXIT_USAGE
     store.set_referral(referral, at=now, by="cli")
-    print(f"{args.person}: {referral.reason.value}" + (f" until {_until(referral, now)}" if referral.until else ""))
+    print(f"{args.person}: {referral.reason.value}" + (f" until {until_text(referral, now)}" if referral.until else ""))
     return EXIT_OK
 
 
@@ -76,7 +76,7 @@ def cmd_referral_clear(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _until(referral: Referral, now: datetime) -> str:
+def until_text(referral: Referral, now: datetime) -> str:
     if referral.until is None:
         return "until further notice"
     if isinstance(referral.until, datetime):
@@ -105,11 +105,11 @@ def cmd_referral_list(args: argparse.Namespace) -> int:
                 person.name if person else "(not in the config)",
                 person.unit if person else "",
                 referral.reason.value,
-                _until(referral, now),
+                until_text(referral, now),
                 mobile,
             )
         )
-    _table(rows)
+    table(rows)
     return EXIT_OK
 
 
@@ -136,7 +136,7 @@ def cmd_callbacks_list(args: argparse.Namespace) -> int:
                 cb.last_outcome or "",
             )
         )
-    _table(rows)
+    table(rows)
     return EXIT_OK
 
 
@@ -198,7 +198,7 @@ def cmd_callbacks_call(args: argparse.Namespace) -> int:
     return EXIT_OK if result.done else EXIT_FAILED
 
 
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
+def table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

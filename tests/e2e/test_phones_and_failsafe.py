@@ -439,3 +439,41 @@ async def test_after_an_asterisk_restart_the_service_logs_in_again_and_rewrites_
         await asyncio.sleep(0.2)
     assert records(svc, "ami.disconnected")
     assert "Local/ring-soc1@sandbox-phones" in asterisk.rx("database get routing ext/5001/dial")
+
+
+# --- the switchboard's view ---------------------------------------------------------------------------
+
+
+async def test_phones_shows_each_phone_state_and_referral(ami_login: AmiLogin, ami: Ami, tmp_path: Path) -> None:
+    data = municipality()
+    data["people"][0]["device"] = "PJSIP/offline1"
+    secret = tmp_path / "ami.secret"
+    secret.write_text(ami_login.secret, encoding="utf-8")
+    data["asterisk"] = {
+        "ami": {
+            "host": ami_login.host,
+            "port": ami_login.port,
+            "username": ami_login.username,
+            "secret_file": str(secret),
+        },
+        "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
+    }
+    data["store"] = {"url": f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"}
+    config = tmp_path / "routing.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    store = SqliteStore(tmp_path / "routing.db")
+    store.set_referral(Referral("soc2", Reason.COURSE, date(2099, 1, 2)), at=stockholm("2026-12-01 10:00"), by="e2e")
+    store.close()
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "routing", "phones", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert rows[0] == ["ext", "name", "unit", "phone", "referral", "back", "mobile"]
+    assert rows[1] == ["5001", "Anna", "soc", "not", "registered", "0701234567"]
+    assert rows[2] == ["5002", "Erik", "soc", "free", "course", "2099-01-02"]
+    assert rows[3] == ["5099", "Socialjouren", "soc", "free"]
