@@ -79,8 +79,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config)
     if config is None:
         return EXIT_USAGE
-    configure_logging(config.logging.format, config.logging.level, mask_numbers=config.logging.mask_numbers)
-    from routing.service.runner import serve  # the asyncio service: loaded only to run it
+    from routing.event_recorder import EventRecorder  # the service's modules: loaded only to run it
+    from routing.service.runner import serve
+    from routing.store.sqlite import StoreError, open_store
+
+    try:
+        recorder = EventRecorder(open_store(config.store.url))
+    except StoreError as exc:
+        print(f"routing run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(
+        config.logging.format, config.logging.level, mask_numbers=config.logging.mask_numbers, recorder=recorder
+    )
 
     return asyncio.run(serve(config, args.config))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any, Literal, TextIO
 
@@ -18,6 +18,7 @@ import structlog
 from routing.masking import mask_processor
 
 LogFormat = Literal["json", "console", "auto"]
+Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
 
 
 def _timestamp(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -37,7 +38,9 @@ def configure_logging(
     *,
     mask_numbers: bool = True,
     stream: TextIO | None = None,
+    recorder: Processor | None = None,
 ) -> None:
+    """`recorder` (an EventRecorder) stores call events before their numbers are masked."""
     out = stream if stream is not None else sys.stderr
     use_console = fmt == "console" or (fmt == "auto" and out.isatty())
     processors: list[Any] = [
@@ -45,6 +48,8 @@ def configure_logging(
         structlog.processors.add_log_level,
         _timestamp,
     ]
+    if recorder is not None:
+        processors.append(recorder)
     if mask_numbers:
         processors.append(mask_processor)
     processors.append(structlog.processors.format_exc_info)

@@ -305,6 +305,8 @@ class LoggingConfig(Model):
 
 class StoreConfig(Model):
     url: StoreUrl = "sqlite:///var/lib/routing/routing.db"
+    # Call records older than this are deleted (R12: keep call data no longer than needed).
+    retention_days: int = Field(default=90, ge=1, le=3650)
 
 
 class Config(Model):

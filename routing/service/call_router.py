@@ -133,6 +133,7 @@ class CallRouter:
             internal=internal,
             target_kind=plan.target_kind,
             target=plan.target,
+            unit=_unit_of(self.directory, plan),
             hours=plan.open_state.value,
             channel=request.channel,
             notes=list(plan.notes) or None,
@@ -316,6 +317,17 @@ class CallRouter:
             if now - active.started > FORGET_AFTER:
                 del self.calls[uniqueid]
                 self._end(active, now, lost=True)
+
+
+def _unit_of(directory: Directory, plan: Plan) -> str | None:
+    """The unit a call counts for in reports: the unit called, or the person's or phone's unit."""
+    if plan.target_kind == "unit":
+        return plan.target
+    if plan.target_kind == "person":
+        return directory.people[plan.target].unit
+    if plan.target_kind == "phone":
+        return directory.phones[plan.target].unit
+    return None
 
 
 def mobile_guard_text(name: str) -> str:

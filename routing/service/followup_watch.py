@@ -1,10 +1,11 @@
-"""The service's follow-up round: open callbacks past their limit are reported once (R4)."""
+"""The service's follow-up round: open callbacks past their limit are reported once (R4), and
+call records older than the retention are deleted (R12)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -50,6 +51,9 @@ class FollowUpWatch:
                         target=overdue.target,
                     )
                     reported.append(overdue)
+            pruned = self._store.prune(now - timedelta(days=directory.config.store.retention_days))
+            if pruned:
+                log.info("store.pruned", events=pruned, retention_days=directory.config.store.retention_days)
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc), what="follow-up round skipped")
             return []

@@ -7,11 +7,13 @@ service reads; every change is one transaction, so a crash loses nothing that wa
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from routing.policy.referral import Reason, Referral
@@ -43,6 +45,37 @@ CREATE TABLE IF NOT EXISTS callbacks (
     overdue_at TEXT             -- when it was reported overdue (R4), once
 );
 CREATE INDEX IF NOT EXISTS callbacks_open ON callbacks (status, requested_at);
+-- Every call event the service logs (the same facts as the JSON log), outside numbers hashed.
+CREATE TABLE IF NOT EXISTS call_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    call_id TEXT,
+    event TEXT NOT NULL,
+    fields TEXT NOT NULL        -- JSON
+);
+CREATE INDEX IF NOT EXISTS call_events_at ON call_events (at);
+CREATE INDEX IF NOT EXISTS call_events_call ON call_events (call_id);
+-- One row a call, filled in from its events: what reports count.
+CREATE TABLE IF NOT EXISTS calls (
+    call_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    called TEXT,
+    target_kind TEXT,
+    target TEXT,
+    unit TEXT,
+    caller_hash TEXT,           -- HMAC of the caller's number with this installation's key; NULL if hidden
+    internal INTEGER,
+    hours TEXT,
+    answered_by TEXT,
+    answered_step TEXT,
+    answered_rings INTEGER,
+    outcome TEXT,
+    wait_s REAL,
+    duration_s REAL,
+    ended_at TEXT,
+    lost INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at);
 """
 
 
@@ -193,6 +226,92 @@ class SqliteStore:
                 "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ?, last_outcome = ? WHERE id = ?",
                 (at.isoformat(), outcome, callback_id),
             )
+
+    # -- call records (R19/R20 follow-up; numbers hashed, R12) ------------------------------------
+
+    def record_event(self, *, at: str, call_id: str | None, event: str, fields: dict[str, object]) -> None:
+        """Keep one call event; a call.start/answered/end also fills in the call's row."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO call_events (at, call_id, event, fields) VALUES (?, ?, ?, ?)",
+                (at, call_id, event, json.dumps(fields, ensure_ascii=False, default=str)),
+            )
+            if call_id is None:
+                return
+            if event == "call.start":
+                db.execute(
+                    "INSERT OR IGNORE INTO calls (call_id, started_at, called, target_kind, target, unit,"
+                    " caller_hash, internal, hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        call_id,
+                        at,
+                        fields.get("called"),
+                        fields.get("target_kind"),
+                        fields.get("target"),
+                        fields.get("unit"),
+                        fields.get("caller"),
+                        1 if fields.get("internal") else 0,
+                        fields.get("hours"),
+                    ),
+                )
+            elif event == "call.answered":
+                db.execute(
+                    "UPDATE calls SET answered_by = ?, answered_step = ?, answered_rings = ? WHERE call_id = ?",
+                    (fields.get("by"), fields.get("step"), fields.get("rings"), call_id),
+                )
+            elif event == "call.end":
+                db.execute(
+                    "UPDATE calls SET outcome = ?, wait_s = ?, duration_s = ?, ended_at = ?, lost = ?"
+                    " WHERE call_id = ?",
+                    (
+                        fields.get("outcome"),
+                        fields.get("wait_s"),
+                        fields.get("duration_s"),
+                        at,
+                        1 if fields.get("lost") else 0,
+                        call_id,
+                    ),
+                )
+
+    def calls_between(self, start: datetime, end: datetime) -> list[dict[str, object]]:
+        cursor = self._db.execute(
+            "SELECT * FROM calls WHERE started_at >= ? AND started_at < ? ORDER BY started_at",
+            (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()),
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def events_between(self, start: datetime, end: datetime, *names: str) -> list[dict[str, object]]:
+        query = "SELECT at, call_id, event, fields FROM call_events WHERE at >= ? AND at < ?"
+        params: list[str] = [start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()]
+        if names:
+            query += f" AND event IN ({', '.join('?' for _ in names)})"
+            params += names
+        rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+        return [{"at": at, "call_id": cid, "event": ev, **json.loads(f)} for at, cid, ev, f in rows]
+
+    def prune(self, before: datetime) -> int:
+        """Delete call records older than `before` (retention); callbacks are kept until done."""
+        cut = before.astimezone(UTC).isoformat()
+        with self._transaction() as db:
+            gone = db.execute("DELETE FROM call_events WHERE at < ?", (cut,)).rowcount
+            db.execute("DELETE FROM calls WHERE started_at < ?", (cut,))
+        return int(gone)
+
+    def installation_key(self) -> bytes:
+        """This installation's secret for hashing numbers (R12): made once, kept beside the
+        store file (mode 0600), never logged."""
+        key_path = self.path.with_name(self.path.name + ".key")
+        try:
+            return bytes.fromhex(key_path.read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            key = secrets.token_bytes(32)
+            fd = os.open(key_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(key.hex())
+            return key
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read the installation key {key_path}: {exc}") from exc
 
     def mark_overdue(self, callback_id: int, *, at: datetime) -> bool:
         """Record that the callback was reported overdue; False if it was already."""

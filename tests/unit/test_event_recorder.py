@@ -1,0 +1,56 @@
+"""Call events kept in the store as they are logged; outside numbers hashed, never stored (R12)."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import structlog
+
+from routing.event_recorder import EventRecorder, hash_number
+from routing.store import SqliteStore
+from routing.structured_log import configure_logging
+
+
+def test_r12_events_are_stored_with_hashed_numbers_and_logged_masked(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    out = io.StringIO()
+    configure_logging("json", stream=out, recorder=EventRecorder(store))
+    log = structlog.get_logger().bind(call_id="c1")
+    log.info(
+        "call.start",
+        called="5001",
+        caller="0701234567",
+        internal=False,
+        target_kind="person",
+        target="soc1",
+        unit="soc",
+        hours="open",
+    )
+    log.info("call.answered", by="soc2", step="cover", wait_s=34.0, rings=2)
+    log.info("call.end", outcome="cover", wait_s=34.0, by="soc2", duration_s=94.0)
+    structlog.get_logger().info("service.started")  # not a call event: not stored
+
+    (call,) = store.calls_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1))
+    key = store.installation_key()
+    assert call["caller_hash"] == hash_number(key, "0701234567") != "0701234567"
+    assert (call["unit"], call["outcome"], call["answered_by"], call["wait_s"]) == ("soc", "cover", "soc2", 34.0)
+    events = store.events_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1))
+    assert [e["event"] for e in events] == ["call.start", "call.answered", "call.end"]
+    assert "0701234567" not in (tmp_path / "routing.db").read_bytes().decode("latin-1")
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert lines[0]["caller"] == "070*****67"  # the log line is masked as before
+    assert stat.S_IMODE((tmp_path / "routing.db.key").stat().st_mode) == 0o600
+
+
+def test_retention_deletes_old_call_records(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    old = (datetime.now(UTC) - timedelta(days=100)).isoformat()
+    store.record_event(at=old, call_id="old", event="call.start", fields={"called": "5001"})
+    store.record_event(at=datetime.now(UTC).isoformat(), call_id="new", event="call.start", fields={"called": "5001"})
+    assert store.prune(datetime.now(UTC) - timedelta(days=90)) == 1
+    everything = store.calls_between(datetime.now(UTC) - timedelta(days=365), datetime.now(UTC) + timedelta(days=1))
+    assert [c["call_id"] for c in everything] == ["new"]
