@@ -20,6 +20,7 @@ from routing.policy.directory import Directory
 from routing.policy.planner import plan_call
 from routing.policy.referral import Referral
 from routing.policy.state import RoutingState
+from routing.report_cli import register as register_report
 from routing.sandbox.cli import register as register_sandbox
 from routing.structured_log import configure_logging
 
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_followup(commands)
     register_phones(commands)
+    register_report(commands)
     register_sandbox(commands)
     return parser
 
