@@ -22,7 +22,8 @@ from routing.policy.referral import Referral
 from routing.policy.state import RoutingState
 from routing.report_cli import register as register_report
 from routing.sandbox.cli import register as register_sandbox
-from routing.structured_log import configure_logging
+from routing.structured_log import configure_logging, open_log_file
+from routing.tail_cli import register as register_tail
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -89,8 +90,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"routing run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    logging = config.logging
+    try:
+        stream = open_log_file(logging.file, group_read=logging.group_read) if logging.file else None
+    except OSError as exc:
+        print(f"routing run: cannot write the log file {logging.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     configure_logging(
-        config.logging.format, config.logging.level, mask_numbers=config.logging.mask_numbers, recorder=recorder
+        logging.format, logging.level, mask_numbers=logging.mask_numbers, stream=stream, recorder=recorder
     )
 
     return asyncio.run(serve(config, args.config))
@@ -159,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_followup(commands)
     register_phones(commands)
     register_report(commands)
+    register_tail(commands)
     register_sandbox(commands)
     return parser
 

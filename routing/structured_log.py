@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, MutableMapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -63,3 +65,12 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+
+
+def open_log_file(path: str, *, group_read: bool = False) -> TextIO:
+    """Append to the log file, creating it 0600 (0640 with `group_read`), never wider (R12)."""
+    mode = 0o640 if group_read else 0o600
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    os.fchmod(fd, mode)  # an older, wider file is narrowed too
+    return os.fdopen(fd, "a", encoding="utf-8", buffering=1)

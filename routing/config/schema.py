@@ -301,6 +301,10 @@ class LoggingConfig(Model):
     format: Literal["json", "console", "auto"] = "json"
     level: Literal["debug", "info", "warning", "error"] = "info"
     mask_numbers: bool = True
+    # Where `routing run` writes its log: a file (created 0600, or 0640 with group_read for an
+    # operators' group, R12), or standard error when absent (systemd's journal).
+    file: AbsolutePath | None = None
+    group_read: bool = False
 
 
 class StoreConfig(Model):
