@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from routing.cli_common import EXIT_OK, EXIT_USAGE, load_or_report
-from routing.report import build_report, render_csv, render_json, render_table
+from routing.report import build_report, mobiles_review, render_csv, render_json, render_mobiles, render_table
 from routing.store.sqlite import StoreError, open_store
 
 RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
@@ -26,6 +26,9 @@ def _moment(text: str, zone: ZoneInfo) -> datetime:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.config is None:
+        print("routing report: --config FILE is required", file=sys.stderr)
+        return EXIT_USAGE
     config = load_or_report(args.config)
     if config is None:
         return EXIT_USAGE
@@ -56,9 +59,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mobiles(args: argparse.Namespace) -> int:
+    config = load_or_report(args.config)
+    if config is None:
+        return EXIT_USAGE
+    today = datetime.now(ZoneInfo(config.timezone)).date()
+    print(render_mobiles(mobiles_review(config, today), args.format).rstrip("\n"))
+    return EXIT_OK
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = commands.add_parser("report", help="accessibility per unit and person over a period (default 7 days)")
-    report.add_argument("--config", required=True, metavar="FILE")
+    kinds = report.add_subparsers(dest="report_kind", metavar="[mobiles]")
+    mobiles = kinds.add_parser("mobiles", help="the yearly review of mobiles and their approvals (R19)")
+    mobiles.add_argument("--config", required=True, metavar="FILE")
+    mobiles.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    mobiles.set_defaults(func=cmd_mobiles)
+    report.add_argument("--config", metavar="FILE", help="the config (required)")
     report.add_argument("--from", dest="from_", metavar="DATE", help="start, e.g. 2026-12-01 (default: 7 days ago)")
     report.add_argument("--to", metavar="DATE", help="end, not included (default: now)")
     report.add_argument("--format", choices=sorted(RENDERERS), default="table")

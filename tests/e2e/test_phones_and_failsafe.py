@@ -477,3 +477,23 @@ async def test_phones_shows_each_phone_state_and_referral(ami_login: AmiLogin, a
     assert rows[1] == ["5001", "Anna", "soc", "not", "registered", "0701234567"]
     assert rows[2] == ["5002", "Erik", "soc", "free", "course", "2099-01-02"]
     assert rows[3] == ["5099", "Socialjouren", "soc", "free"]
+
+
+async def test_r12_no_secret_and_no_caller_number_reaches_the_log(
+    service_process: StartProcess, ami: Ami, ami_login: AmiLogin
+) -> None:
+    """The real `routing run`: its AMI secret (read from a file) and the caller's number never
+    appear in a log line, while the call is logged in full."""
+    svc = await service_process(municipality(soc1="answer1"))
+    call = await call_via(ami, svc, "5001")
+    await call.wait_dial("answer1-soc1", ended=True)
+    await call.hang_up()
+    await call.wait_no_channels()
+    deadline = time.monotonic() + 5
+    while not any('"call.end"' in line for line in svc.lines()):
+        assert time.monotonic() < deadline, svc.lines()[-5:]
+        await asyncio.sleep(0.05)
+    text = "\n".join(svc.lines())
+    assert '"call.answered"' in text and '"caller": "070*****67"' in text
+    assert ami_login.secret not in text
+    assert "0701234567" not in text

@@ -129,3 +129,21 @@ def test_report_command(tmp_path: Path, store: SqliteStore, capsys: pytest.Captu
     assert json.loads(capsys.readouterr().out)["rows"][0]["calls"] == 5
     assert main(["report", "--config", str(config), "--from", "2026-12-02", "--to", "2026-12-01"]) == 2
     assert main(["report", "--config", str(config), "--from", "yesterday"]) == 2
+
+
+def test_r19_mobiles_review_flags_approvals_older_than_a_year() -> None:
+    from datetime import date
+
+    from routing.report import mobiles_review, render_mobiles
+
+    config = load_config(EXAMPLE)
+    assert [line.flags for line in mobiles_review(config, date(2026, 12, 1)) if line.person == "soc1"] == [()]
+    (soc1,) = [line for line in mobiles_review(config, date(2027, 3, 2)) if line.person == "soc1"]
+    assert soc1.flags == (
+        "forwarding approval older than a year (R19)",
+        "pay services approval older than a year (R19)",
+    )
+    assert soc1.forwarding == "Verksamhetschef Socialtjänsten, 2026-03-01"
+    people = [line.person for line in mobiles_review(config, date(2026, 12, 1))]
+    assert people == ["bygg1", "kc3", "soc1", "soc2"]  # everyone with a mobile, by unit
+    assert json.loads(render_mobiles(mobiles_review(config, date(2026, 12, 1)), "json"))[0]["mobile"] == "0703456789"
