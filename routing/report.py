@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from routing.config.schema import Approval, Config
 from routing.store.sqlite import Callback
@@ -55,12 +56,19 @@ class Row:
         return round(100.0 * self.r2_within_limit / self.calls, 1) if self.calls else None
 
 
+WAIT_BUCKETS = ((0, 10, "0–10 s"), (10, 20, "10–20 s"), (20, 30, "20–30 s"), (30, 60, "30–60 s"), (60, None, "60 s+"))
+AGE_BUCKETS = ((0, 1, "< 1 h"), (1, 4, "1–4 h"), (4, 24, "4–24 h"), (24, None, "> 1 day"))
+
+
 @dataclass
 class Report:
     start: datetime
     end: datetime
     ring_limit_s: float
     rows: list[Row]
+    calls_per_hour: list[int] = field(default_factory=lambda: [0] * 24)  # local hour of day
+    wait_histogram: dict[str, int] = field(default_factory=dict)  # R2 waits by bucket
+    open_callbacks_by_age: dict[str, int] = field(default_factory=dict)  # at the end of the period
 
     def as_dict(self) -> dict[str, Any]:
         rows = []
@@ -73,6 +81,9 @@ class Report:
             "to": self.end.isoformat(),
             "ring_limit_s": self.ring_limit_s,
             "rows": rows,
+            "calls_per_hour": self.calls_per_hour,
+            "wait_histogram": self.wait_histogram,
+            "open_callbacks_by_age": self.open_callbacks_by_age,
         }
 
 
@@ -112,10 +123,12 @@ def build_report(
             found.append(rows[("person", person)])
         return found
 
+    call_list = list(calls)
+    callback_list = list(callbacks)
     waits: dict[int, list[float]] = {}
     abandoned_after: dict[int, list[float]] = {}
     call_rows: dict[str, list[Row]] = {}
-    for call in calls:
+    for call in call_list:
         target_person = call["target"] if call.get("target_kind") == "person" else None
         targets = rows_for(call.get("unit"), target_person)
         call_rows[str(call["call_id"])] = targets
@@ -153,7 +166,7 @@ def build_report(
                     row.premium_blocked += 1
 
     callback_hours: dict[int, list[float]] = {}
-    for callback in callbacks:
+    for callback in callback_list:
         if not start <= callback.requested_at < end:
             continue
         person_cfg = people.get(callback.target)
@@ -168,13 +181,35 @@ def build_report(
             if callback.overdue_at is not None:
                 row.callbacks_overdue += 1
 
+    report = Report(start, end, limit, list(rows.values()))
+    zone = ZoneInfo(config.timezone)
+    everyone = rows[("all", "")]
+    report.wait_histogram = {label: 0 for _, _, label in WAIT_BUCKETS}
+    for call in call_list:
+        started = datetime.fromisoformat(str(call["started_at"])).astimezone(zone)
+        report.calls_per_hour[started.hour] += 1
+    for wait in waits.get(id(everyone), []):
+        report.wait_histogram[_bucket(WAIT_BUCKETS, wait)] += 1
+    report.open_callbacks_by_age = {label: 0 for _, _, label in AGE_BUCKETS}
+    for callback in callback_list:
+        if callback.requested_at < end and (callback.done_at is None or callback.done_at >= end):
+            age_h = (end - callback.requested_at).total_seconds() / 3600
+            report.open_callbacks_by_age[_bucket(AGE_BUCKETS, age_h)] += 1
+
     for row in rows.values():
         row.wait_median_s = _median(waits.get(id(row), []))
         row.wait_p90_s = _p90(waits.get(id(row), []))
         row.abandoned_after_median_s = _median(abandoned_after.get(id(row), []))
         median_h = _median(callback_hours.get(id(row), []))
         row.callback_median_h = round(median_h, 2) if median_h is not None else None
-    return Report(start, end, limit, list(rows.values()))
+    return report
+
+
+def _bucket(buckets: Sequence[tuple[float, float | None, str]], value: float) -> str:
+    for low, high, label in buckets:
+        if value >= low and (high is None or value < high):
+            return label
+    return buckets[0][2]
 
 
 # -- renderers ---------------------------------------------------------------------------------
@@ -185,6 +220,7 @@ COLUMNS = (
     ("calls", "calls"),
     ("personal", "answered_personally"),
     ("in limit %", "within_limit_pct"),
+    ("answered", "answered"),
     ("cover", "cover"),
     ("referral", "referral"),
     ("voicemail", "voicemail"),
