@@ -21,7 +21,7 @@ from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.policy.referral import Referral
 from routing.secrets import SecretMissing, read_secret
-from routing.store.sqlite import SqliteStore, StoreError, open_store
+from routing.store.sqlite import Callback, SqliteStore, StoreError, open_store
 
 
 def _open(args: argparse.Namespace) -> tuple[Config, SqliteStore, datetime] | None:
@@ -140,14 +140,20 @@ def cmd_callbacks_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _callback_or_report(store: SqliteStore, callback_id: int, command: str) -> Callback | None:
+    callback = store.callback(callback_id)
+    if callback is None:
+        print(f"routing callbacks {command}: no callback has the id {callback_id}", file=sys.stderr)
+    return callback
+
+
 def cmd_callbacks_done(args: argparse.Namespace) -> int:
     opened = _open(args)
     if opened is None:
         return EXIT_USAGE
     _, store, now = opened
-    callback = store.callback(args.id)
+    callback = _callback_or_report(store, args.id, "done")
     if callback is None:
-        print(f"routing callbacks done: no callback has the id {args.id}", file=sys.stderr)
         return EXIT_USAGE
     if not store.mark_done(args.id, at=now, by=args.by):
         print(f"callback {args.id} was done already ({callback.done_by})")
@@ -162,9 +168,8 @@ def cmd_callbacks_call(args: argparse.Namespace) -> int:
     if opened is None:
         return EXIT_USAGE
     config, store, now = opened
-    callback = store.callback(args.id)
+    callback = _callback_or_report(store, args.id, "call")
     if callback is None:
-        print(f"routing callbacks call: no callback has the id {args.id}", file=sys.stderr)
         return EXIT_USAGE
     if callback.status == "done":
         print(f"routing callbacks call: callback {args.id} was done already ({callback.done_by})", file=sys.stderr)

@@ -25,12 +25,12 @@ import pytest
 import yaml
 
 from routing.ami.client import AmiClient
-from routing.callback_call import call_back
+from routing.callback_call import CallbackResult, call_back
 from routing.policy.referral import Reason, Referral
 from routing.sandbox import RunningSandbox
 from routing.service.features import CLEARED, REFUSED
 from routing.service.outbound_calls import REFUSED_TEXT
-from routing.store import SqliteStore
+from routing.store import Callback, SqliteStore
 from tests.e2e.harness import (
     Ami,
     AmiLogin,
@@ -218,6 +218,19 @@ async def test_r2_unregistered_phone_is_not_rung(routing: Routing, ami_login: Am
 # --- R4 callbacks ---------------------------------------------------------------------------------------
 
 
+async def call_back_from(
+    asterisk: RunningSandbox, svc: RunningService, stored: Callback, extension: str
+) -> CallbackResult:
+    """`routing callbacks call ID --from EXTENSION`, with the service's config and store."""
+    ami = AmiClient(asterisk.ami_host, asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
+    await ami.connect()
+    try:
+        directory = svc.service.router.directory
+        return await call_back(stored, extension, directory=directory, store=svc.store, ami=ami, now=svc.clock())
+    finally:
+        ami.close()
+
+
 async def test_r4_callback_requested_stored_called_back_and_closed(routing: Routing, asterisk: RunningSandbox) -> None:
     # Anna does not answer; she has no cover in this chain: the caller is offered a callback.
     # Erik (5002) calls back from a phone that answers; the caller's line (the trunk) answers.
@@ -233,14 +246,7 @@ async def test_r4_callback_requested_stored_called_back_and_closed(routing: Rout
     assert (stored.caller, stored.target, stored.call_id) == ("0701234567", "soc1", call.call_id)  # full number
     assert svc.log.one(call.call_id, "callback.requested")["callback_id"] == stored.id
 
-    ami = AmiClient(asterisk.ami_host, asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
-    await ami.connect()
-    try:
-        result = await call_back(
-            stored, "5002", directory=svc.service.router.directory, store=svc.store, ami=ami, now=svc.clock()
-        )
-    finally:
-        ami.close()
+    result = await call_back_from(asterisk, svc, stored, "5002")
     assert (result.outcome, result.done) == ("answered", True)
     done = svc.store.callback(stored.id)
     assert done is not None and done.status == "done" and done.done_by == "5002" and done.attempts == 1
@@ -252,14 +258,7 @@ async def test_r4_callback_not_answered_by_the_employee_stays_open(routing: Rout
     callback_id = svc.store.add_callback(call_id="x", caller="0701234567", target="soc1", at=svc.clock())
     stored = svc.store.callback(callback_id)
     assert stored is not None
-    ami = AmiClient(asterisk.ami_host, asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
-    await ami.connect()
-    try:
-        result = await call_back(
-            stored, "5002", directory=svc.service.router.directory, store=svc.store, ami=ami, now=svc.clock()
-        )
-    finally:
-        ami.close()
+    result = await call_back_from(asterisk, svc, stored, "5002")
     assert (result.outcome, result.done) == ("employee_no_answer", False)
     again = svc.store.callback(callback_id)
     assert again is not None and again.status == "open" and again.attempts == 1
