@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 MAX_LINE = 4096  # bytes in one header or reply line
 MAX_HEADERS = 64  # Asterisk sends about 25, plus one per argument
-_HEADER = re.compile(r"^(agi_[a-z0-9_]+):\s?(.*)$")
+_HEADER = re.compile(r"^(agi_[a-z0-9_]{1,60}):\s?(.*)$")
 _REPLY = re.compile(r"^(\d{3})(?:[ -](.*))?$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_()]*$")
 
@@ -79,6 +79,8 @@ class RequestParser:
     def request(self) -> AgiRequest:
         if not self.done:
             raise AgiProtocolError("the request is not complete")
+        if "agi_network_script" not in self._headers and "agi_request" not in self._headers:
+            raise AgiProtocolError("not a FastAGI request: no agi_network_script or agi_request")
         args: list[str] = []
         while f"agi_arg_{len(args) + 1}" in self._headers:
             args.append(self._headers[f"agi_arg_{len(args) + 1}"])
