@@ -17,7 +17,7 @@ from panoramisk.message import Message
 
 from routing.ami.client import AmiClient
 from routing.policy.directory import Directory
-from routing.store.sqlite import Callback, SqliteStore
+from routing.store.base import Callback, Store
 
 log = structlog.get_logger("routing.callbacks")
 
@@ -55,7 +55,7 @@ async def call_back(
     from_extension: str,
     *,
     directory: Directory,
-    store: SqliteStore,
+    store: Store,
     ami: AmiClient,
     now: datetime,
 ) -> CallbackResult:

@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from routing.event_recorder import EventRecorder  # the service's modules: loaded only to run it
     from routing.service.runner import serve
-    from routing.store.sqlite import StoreError, open_store
+    from routing.store import StoreError, open_store
 
     try:
         recorder = EventRecorder(open_store(config.store.url))

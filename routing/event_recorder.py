@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from routing.masking import NUMBER_FIELDS
-from routing.store.sqlite import SqliteStore, StoreError
+from routing.store.base import Store, StoreError
 
 RECORDED = frozenset(
     {
@@ -43,7 +43,7 @@ def hash_number(key: bytes, number: str) -> str:
 
 
 class EventRecorder:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._key = store.installation_key()
 

@@ -21,10 +21,10 @@ from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.policy.referral import Referral
 from routing.secrets import SecretMissing, read_secret
-from routing.store.sqlite import Callback, SqliteStore, StoreError, open_store
+from routing.store import Callback, Store, StoreError, open_store
 
 
-def _open(args: argparse.Namespace) -> tuple[Config, SqliteStore, datetime] | None:
+def _open(args: argparse.Namespace) -> tuple[Config, Store, datetime] | None:
     config = load_or_report(args.config)
     if config is None:
         return None
@@ -140,7 +140,7 @@ def cmd_callbacks_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _callback_or_report(store: SqliteStore, callback_id: int, command: str) -> Callback | None:
+def _callback_or_report(store: Store, callback_id: int, command: str) -> Callback | None:
     callback = store.callback(callback_id)
     if callback is None:
         print(f"routing callbacks {command}: no callback has the id {callback_id}", file=sys.stderr)

@@ -15,7 +15,7 @@ from routing.config.schema import Config
 from routing.followup_cli import table, until_text
 from routing.policy import spoken_swedish
 from routing.secrets import SecretMissing, read_secret
-from routing.store.sqlite import StoreError, open_store
+from routing.store import StoreError, open_store
 
 STATE_WORDS = {
     "NOT_INUSE": "free",

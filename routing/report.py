@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from routing.config.schema import Approval, Config
-from routing.store.sqlite import Callback
+from routing.store.base import Callback
 
 OUTCOMES = ("answered", "cover", "referral", "voicemail", "callback", "abandoned", "failed", "failsafe")
 R2_ANSWERS = frozenset({"answered", "cover", "referral", "voicemail", "callback"})

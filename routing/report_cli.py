@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from routing.cli_common import EXIT_OK, EXIT_USAGE, load_or_report
 from routing.report import build_report, mobiles_review, render_csv, render_json, render_mobiles, render_table
 from routing.report_html import render_html
-from routing.store.sqlite import StoreError, open_store
+from routing.store import StoreError, open_store
 
 RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json, "html": render_html}
 

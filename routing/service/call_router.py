@@ -29,7 +29,7 @@ from routing.service import step_codec
 from routing.service.device_states import DeviceStates
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralSource
-from routing.store.sqlite import StoreError
+from routing.store.base import StoreError
 
 
 class CallbackStore(Protocol):

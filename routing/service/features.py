@@ -19,7 +19,7 @@ from routing.policy.referral import referral_text
 from routing.service import dialplan_variables as v
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
-from routing.store.sqlite import StoreError
+from routing.store.base import StoreError
 
 log = structlog.get_logger("routing.features")
 

@@ -11,7 +11,7 @@ import structlog
 
 from routing.policy.directory import Directory
 from routing.policy.followup import OpenCallback, Overdue, overdue_callbacks
-from routing.store.sqlite import SqliteStore, StoreError
+from routing.store.base import Store, StoreError
 
 log = structlog.get_logger("routing.followup")
 
@@ -20,7 +20,7 @@ class FollowUpWatch:
     def __init__(
         self,
         directory: Callable[[], Directory],
-        store: SqliteStore,
+        store: Store,
         clock: Callable[[], datetime],
         interval_s: float = 60.0,
     ) -> None:

@@ -28,7 +28,7 @@ from routing.service.followup_watch import FollowUpWatch
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
-from routing.store.sqlite import SqliteStore, open_store
+from routing.store import Store, open_store
 
 log = structlog.get_logger("routing.service")
 
@@ -66,7 +66,7 @@ class Service:
         config: Config,
         *,
         referrals: ReferralStore | None = None,
-        store: SqliteStore | None = None,
+        store: Store | None = None,
         clock: Callable[[], datetime] | None = None,
         connect_ami: bool = True,
     ) -> None:

@@ -50,7 +50,7 @@ from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
 from routing.service.runner import Service
-from routing.store.sqlite import SqliteStore
+from routing.store import Store
 from routing.structured_log import configure_logging
 
 ACTION_TIMEOUT_S = 5.0
@@ -581,7 +581,7 @@ class RunningService:
         return f"agi://{host}:{port}"
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
         return self.service.store
 
     async def call(

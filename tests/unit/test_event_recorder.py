@@ -11,7 +11,7 @@ from pathlib import Path
 import structlog
 
 from routing.event_recorder import EventRecorder, hash_number
-from routing.store import SqliteStore
+from routing.store import SqliteStore, open_store
 from routing.structured_log import configure_logging
 
 
@@ -43,14 +43,27 @@ def test_r12_events_are_stored_with_hashed_numbers_and_logged_masked(tmp_path: P
     assert "0701234567" not in (tmp_path / "routing.db").read_bytes().decode("latin-1")
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert lines[0]["caller"] == "070*****67"  # the log line is masked as before
-    assert stat.S_IMODE((tmp_path / "routing.db.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "routing.db").stat().st_mode) == 0o600  # the key lives in it
+    store.close()
+    assert SqliteStore(tmp_path / "routing.db").installation_key() == key  # one key per installation
 
 
-def test_retention_deletes_old_call_records(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "routing.db")
+def test_retention_deletes_old_call_records(store_url: str) -> None:
+    store = open_store(store_url)
     old = (datetime.now(UTC) - timedelta(days=100)).isoformat()
     store.record_event(at=old, call_id="old", event="call.start", fields={"called": "5001"})
     store.record_event(at=datetime.now(UTC).isoformat(), call_id="new", event="call.start", fields={"called": "5001"})
     assert store.prune(datetime.now(UTC) - timedelta(days=90)) == 1
     everything = store.calls_between(datetime.now(UTC) - timedelta(days=365), datetime.now(UTC) + timedelta(days=1))
     assert [c["call_id"] for c in everything] == ["new"]
+
+
+def test_events_recorded_alike_in_every_store(store_url: str) -> None:
+    store = open_store(store_url)
+    recorder = EventRecorder(store)
+    recorder(None, "info", {"event": "call.start", "call_id": "c1", "caller": "0701234567", "unit": "soc"})
+    recorder(None, "info", {"event": "call.end", "call_id": "c1", "outcome": "voicemail", "wait_s": 31.5})
+    now = datetime.now(UTC)
+    (call,) = store.calls_between(now - timedelta(minutes=1), now + timedelta(minutes=1))
+    assert (call["unit"], call["outcome"], call["wait_s"]) == ("soc", "voicemail", 31.5)
+    assert call["caller_hash"] == hash_number(store.installation_key(), "0701234567")

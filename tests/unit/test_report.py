@@ -13,14 +13,14 @@ import pytest
 from routing.cli import main
 from routing.config import load_config
 from routing.report import build_report, render_csv, render_json, render_table
-from routing.store import SqliteStore
+from routing.store import Store, open_store
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def _call(
-    store: SqliteStore,
+    store: Store,
     n: int,
     *,
     target: str,
@@ -49,8 +49,8 @@ def _call(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    db = SqliteStore(tmp_path / "routing.db")
+def store(store_url: str) -> Store:
+    db = open_store(store_url)
     _call(db, 1, target="soc1", kind="person", unit="soc", outcome="answered", wait=12.0, step="person")
     _call(db, 2, target="soc1", kind="person", unit="soc", outcome="cover", wait=40.0, step="cover")
     _call(db, 3, target="soc", kind="unit", unit="soc", outcome="voicemail", wait=33.0)
@@ -77,7 +77,7 @@ def store(tmp_path: Path) -> SqliteStore:
     return db
 
 
-def _report(store: SqliteStore):  # type: ignore[no-untyped-def]
+def _report(store: Store):  # type: ignore[no-untyped-def]
     config = load_config(EXAMPLE)
     start, end = T0 - timedelta(hours=1), T0 + timedelta(hours=6)
     return build_report(
@@ -85,7 +85,7 @@ def _report(store: SqliteStore):  # type: ignore[no-untyped-def]
     )
 
 
-def test_report_figures(store: SqliteStore) -> None:
+def test_report_figures(store: Store) -> None:
     rows = {(r.kind, r.id): r for r in _report(store).rows}
     everyone, soc, soc1, kc = rows[("all", "")], rows[("unit", "soc")], rows[("person", "soc1")], rows[("unit", "kc")]
     assert (everyone.calls, soc.calls, soc1.calls, kc.calls) == (5, 4, 2, 1)
@@ -104,7 +104,7 @@ def test_report_figures(store: SqliteStore) -> None:
     )
 
 
-def test_report_formats(store: SqliteStore) -> None:
+def test_report_formats(store: Store) -> None:
     report = _report(store)
     data = json.loads(render_json(report))
     assert data["ring_limit_s"] == 30 and data["rows"][0]["calls"] == 5 and data["rows"][0]["within_limit_pct"] == 40.0
@@ -115,12 +115,10 @@ def test_report_formats(store: SqliteStore) -> None:
     assert table[2].split()[:4] == ["kind", "id", "calls", "personal"]
 
 
-def test_report_command(tmp_path: Path, store: SqliteStore, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command(tmp_path: Path, store_url: str, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "routing.yaml"
     config.write_text(
-        EXAMPLE.read_text(encoding="utf-8").replace(
-            "sqlite:///var/lib/routing/routing.db", f"sqlite:///{tmp_path}/routing.db"
-        ),
+        EXAMPLE.read_text(encoding="utf-8").replace("sqlite:///var/lib/routing/routing.db", store_url),
         encoding="utf-8",
     )
     assert (

@@ -21,14 +21,13 @@ def test_r12_store_file_is_private(tmp_path: Path) -> None:
     store.close()
 
 
-def test_r11_referrals_survive_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "routing.db"
-    store = SqliteStore(path)
+def test_r11_referrals_survive_reopening(store_url: str) -> None:
+    store = open_store(store_url)
     store.set_referral(Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")), at=NOW, by="phone:5001")
     store.set_referral(Referral("soc2", Reason.VACATION, date(2026, 12, 7)), at=NOW, by="cli")
     store.set_referral(Referral("kc1", Reason.SICK), at=NOW, by="cli")
     store.close()
-    again = SqliteStore(path)
+    again = open_store(store_url)
     assert sorted(again.referrals(), key=lambda r: r.person) == [
         Referral("kc1", Reason.SICK),
         Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")),
@@ -40,15 +39,15 @@ def test_r11_referrals_survive_reopening(tmp_path: Path) -> None:
     assert {r.person for r in again.referrals()} == {"kc1", "soc2"}
 
 
-def test_a_new_referral_replaces_the_old(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "routing.db")
+def test_a_new_referral_replaces_the_old(store_url: str) -> None:
+    store = open_store(store_url)
     store.set_referral(Referral("soc1", Reason.LUNCH), at=NOW, by="cli")
     store.set_referral(Referral("soc1", Reason.COURSE), at=NOW, by="cli")
     assert store.referrals() == [Referral("soc1", Reason.COURSE)]
 
 
-def test_r4_callbacks_open_attempt_done(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "routing.db")
+def test_r4_callbacks_open_attempt_done(store_url: str) -> None:
+    store = open_store(store_url)
     first = store.add_callback(call_id="1.1", caller="+46701234567", target="soc1", at=NOW)
     second = store.add_callback(call_id="1.2", caller="0812345678", target="soc", at=NOW)
     assert [c.id for c in store.callbacks(only_open=True)] == [first, second]
@@ -63,8 +62,23 @@ def test_r4_callbacks_open_attempt_done(tmp_path: Path) -> None:
 
 
 def test_unsupported_store_url() -> None:
-    with pytest.raises(StoreError, match="sqlite:///PATH"):
-        open_store("postgresql://db/routing")
+    with pytest.raises(StoreError, match="sqlite:///PATH or postgresql://"):
+        open_store("mysql://db/routing")
+
+
+def test_unreachable_postgresql_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError) as error:
+        open_store("postgresql://routing:hemligt@127.0.0.1:1/routing")
+    assert "hemligt" not in str(error.value)
+
+
+def test_two_instances_share_one_store(store_url: str) -> None:
+    first, second = open_store(store_url), open_store(store_url)
+    first.set_referral(Referral("soc1", Reason.LUNCH), at=NOW, by="instance-1")
+    assert second.referrals() == [Referral("soc1", Reason.LUNCH)]  # the next call on any instance
+    callback_id = second.add_callback(call_id="1.1", caller="0701234567", target="soc1", at=NOW)
+    assert first.mark_done(callback_id, at=NOW, by="5001") and not second.mark_done(callback_id, at=NOW, by="x")
+    assert first.installation_key() == second.installation_key()
 
 
 def test_unwritable_store_path(tmp_path: Path) -> None:
@@ -74,8 +88,8 @@ def test_unwritable_store_path(tmp_path: Path) -> None:
         SqliteStore(blocker / "routing.db")
 
 
-def test_r4_overdue_is_recorded_once(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "routing.db")
+def test_r4_overdue_is_recorded_once(store_url: str) -> None:
+    store = open_store(store_url)
     callback_id = store.add_callback(call_id="1.1", caller="0701234567", target="soc1", at=NOW)
     assert store.mark_overdue(callback_id, at=NOW)
     assert not store.mark_overdue(callback_id, at=NOW)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 from routing.service.followup_watch import FollowUpWatch
-from routing.store import SqliteStore
+from routing.store import open_store
 from routing.structured_log import configure_logging
 from tests.unit.policy.builders import at, directory
 
 
-def test_r4_overdue_callback_is_a_violation_reported_once(tmp_path: Path) -> None:
+def test_r4_overdue_callback_is_a_violation_reported_once(store_url: str) -> None:
     out = io.StringIO()
     configure_logging("json", stream=out)
-    store = SqliteStore(tmp_path / "routing.db")
+    store = open_store(store_url)
     late = store.add_callback(call_id="1", caller="0701234567", target="soc1", at=at("2026-12-01 08:00"))
     store.add_callback(call_id="2", caller="0701234567", target="soc2", at=at("2026-12-01 13:00"))
     done = store.add_callback(call_id="3", caller="0701234567", target="kc1", at=at("2026-12-01 08:00"))

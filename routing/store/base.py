@@ -1,0 +1,343 @@
+"""What every store keeps, in SQL both SQLite and PostgreSQL speak: referrals (R11), callbacks
+(R4, the one place a caller's full number is kept), call records for reports (numbers hashed,
+R12), and the installation's key for that hashing (shared by every instance of one site).
+
+A backend gives a connection-level transaction and the dialect's few differences; every query
+is written once, with `?` placeholders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from routing.policy.referral import Reason, Referral
+from routing.policy.state import RoutingState
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS referrals (
+    person TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    until_moment TEXT,          -- ISO-8601 with offset, or NULL
+    until_date TEXT,            -- YYYY-MM-DD, or NULL
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callbacks (
+    id {autoid},
+    call_id TEXT NOT NULL,
+    caller TEXT NOT NULL,       -- the full number: the one place it is kept (R12)
+    target TEXT NOT NULL,       -- the person or unit the caller wanted
+    requested_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'done')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_outcome TEXT,
+    done_at TEXT,
+    done_by TEXT,
+    overdue_at TEXT             -- when it was reported overdue (R4), once
+);
+CREATE INDEX IF NOT EXISTS callbacks_open ON callbacks (status, requested_at);
+CREATE TABLE IF NOT EXISTS call_events (
+    id {autoid},
+    at TEXT NOT NULL,
+    call_id TEXT,
+    event TEXT NOT NULL,
+    fields TEXT NOT NULL        -- JSON, outside numbers hashed
+);
+CREATE INDEX IF NOT EXISTS call_events_at ON call_events (at);
+CREATE INDEX IF NOT EXISTS call_events_call ON call_events (call_id);
+CREATE TABLE IF NOT EXISTS calls (
+    call_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    called TEXT,
+    target_kind TEXT,
+    target TEXT,
+    unit TEXT,
+    caller_hash TEXT,           -- HMAC of the caller's number with the installation key; NULL if hidden
+    internal INTEGER,
+    hours TEXT,
+    answered_by TEXT,
+    answered_step TEXT,
+    answered_rings INTEGER,
+    outcome TEXT,
+    wait_s REAL,
+    duration_s REAL,
+    ended_at TEXT,
+    lost INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at);
+"""
+CALLBACK_COLUMNS = (
+    "id, call_id, caller, target, requested_at, status, attempts, last_attempt_at, last_outcome, done_at, done_by,"
+    " overdue_at"
+)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used. Stable log id: store.error."""
+
+    log_id = "store.error"
+
+
+@dataclass(frozen=True)
+class Callback:
+    id: int
+    call_id: str
+    caller: str
+    target: str
+    requested_at: datetime
+    status: str
+    attempts: int
+    last_attempt_at: datetime | None
+    last_outcome: str | None
+    done_at: datetime | None
+    done_by: str | None
+    overdue_at: datetime | None = None
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchone(self) -> Any: ...
+
+
+def _moment(text: object) -> datetime | None:
+    return datetime.fromisoformat(str(text)) if text else None
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+class Store:
+    """The queries; a backend supplies `_run` (outside a transaction), `_transaction` and `close`."""
+
+    name = "store"
+
+    def _run(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def _exec(self, tx: Any, sql: str, params: Sequence[object] = ()) -> Cursor:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        try:
+            return self._run(sql, params).fetchall()
+        except Exception as exc:  # the driver's own errors (sqlite3, psycopg) become one kind
+            raise StoreError(f"{self.name}: {exc}") from exc
+
+    # -- referrals (R11) --------------------------------------------------------------------------
+
+    def set_referral(self, referral: Referral, *, at: datetime, by: str) -> None:
+        until = referral.until
+        until_moment = until.isoformat() if isinstance(until, datetime) else None
+        until_date = until.isoformat() if isinstance(until, date) and not isinstance(until, datetime) else None
+        with self._transaction() as tx:
+            self._exec(
+                tx,
+                "INSERT INTO referrals (person, reason, until_moment, until_date, set_at, set_by)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET reason = excluded.reason,"
+                " until_moment = excluded.until_moment, until_date = excluded.until_date,"
+                " set_at = excluded.set_at, set_by = excluded.set_by",
+                (referral.person, referral.reason.value, until_moment, until_date, at.isoformat(), by),
+            )
+
+    def clear_referral(self, person: str) -> bool:
+        with self._transaction() as tx:
+            return self._exec(tx, "DELETE FROM referrals WHERE person = ?", (person,)).rowcount > 0
+
+    def referrals(self) -> list[Referral]:
+        found = []
+        for person, reason, until_moment, until_date in self._read(
+            "SELECT person, reason, until_moment, until_date FROM referrals ORDER BY person"
+        ):
+            until: datetime | date | None = (
+                datetime.fromisoformat(until_moment)
+                if until_moment
+                else date.fromisoformat(until_date)
+                if until_date
+                else None
+            )
+            found.append(Referral(person, Reason(reason), until))
+        return found
+
+    def snapshot(self) -> RoutingState:
+        """ReferralSource: the referrals as they stand, for one call's plan."""
+        return RoutingState({r.person: r for r in self.referrals()})
+
+    # -- callbacks (R4) ---------------------------------------------------------------------------
+
+    def add_callback(self, *, call_id: str, caller: str, target: str, at: datetime) -> int:
+        with self._transaction() as tx:
+            row = self._exec(
+                tx,
+                "INSERT INTO callbacks (call_id, caller, target, requested_at, status)"
+                " VALUES (?, ?, ?, ?, 'open') RETURNING id",
+                (call_id, caller, target, at.isoformat()),
+            ).fetchone()
+            return int(row[0])
+
+    def callbacks(self, *, only_open: bool = False) -> list[Callback]:
+        where = " WHERE status = 'open'" if only_open else ""
+        return [self._callback(r) for r in self._read(f"SELECT {CALLBACK_COLUMNS} FROM callbacks{where} ORDER BY id")]
+
+    def callback(self, callback_id: int) -> Callback | None:
+        rows = self._read(f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,))
+        return self._callback(rows[0]) if rows else None
+
+    def record_attempt(self, callback_id: int, *, at: datetime, outcome: str) -> None:
+        with self._transaction() as tx:
+            self._exec(
+                tx,
+                "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ?, last_outcome = ? WHERE id = ?",
+                (at.isoformat(), outcome, callback_id),
+            )
+
+    def mark_done(self, callback_id: int, *, at: datetime, by: str) -> bool:
+        with self._transaction() as tx:
+            return (
+                self._exec(
+                    tx,
+                    "UPDATE callbacks SET status = 'done', done_at = ?, done_by = ? WHERE id = ? AND status = 'open'",
+                    (at.isoformat(), by, callback_id),
+                ).rowcount
+                > 0
+            )
+
+    def mark_overdue(self, callback_id: int, *, at: datetime) -> bool:
+        """Record that the callback was reported overdue; False if it was already."""
+        with self._transaction() as tx:
+            return (
+                self._exec(
+                    tx,
+                    "UPDATE callbacks SET overdue_at = ? WHERE id = ? AND overdue_at IS NULL AND status = 'open'",
+                    (at.isoformat(), callback_id),
+                ).rowcount
+                > 0
+            )
+
+    @staticmethod
+    def _callback(row: Sequence[object]) -> Callback:
+        cid, call_id, caller, target, requested, status, attempts, last_at, last_outcome, done_at, done_by, late = row
+        return Callback(
+            int(str(cid)),
+            str(call_id),
+            str(caller),
+            str(target),
+            datetime.fromisoformat(str(requested)),
+            str(status),
+            int(str(attempts)),
+            _moment(last_at),
+            str(last_outcome) if last_outcome else None,
+            _moment(done_at),
+            str(done_by) if done_by else None,
+            _moment(late),
+        )
+
+    # -- call records (R19/R20 follow-up; numbers hashed, R12) ------------------------------------
+
+    def record_event(self, *, at: str, call_id: str | None, event: str, fields: dict[str, object]) -> None:
+        """Keep one call event; call.start/answered/end also fill in the call's row."""
+        with self._transaction() as tx:
+            self._exec(
+                tx,
+                "INSERT INTO call_events (at, call_id, event, fields) VALUES (?, ?, ?, ?)",
+                (at, call_id, event, json.dumps(fields, ensure_ascii=False, default=str)),
+            )
+            if call_id is None:
+                return
+            if event == "call.start":
+                self._exec(
+                    tx,
+                    "INSERT INTO calls (call_id, started_at, called, target_kind, target, unit, caller_hash,"
+                    " internal, hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING",
+                    (
+                        call_id,
+                        at,
+                        fields.get("called"),
+                        fields.get("target_kind"),
+                        fields.get("target"),
+                        fields.get("unit"),
+                        fields.get("caller"),
+                        1 if fields.get("internal") else 0,
+                        fields.get("hours"),
+                    ),
+                )
+            elif event == "call.answered":
+                self._exec(
+                    tx,
+                    "UPDATE calls SET answered_by = ?, answered_step = ?, answered_rings = ? WHERE call_id = ?",
+                    (fields.get("by"), fields.get("step"), fields.get("rings"), call_id),
+                )
+            elif event == "call.end":
+                self._exec(
+                    tx,
+                    "UPDATE calls SET outcome = ?, wait_s = ?, duration_s = ?, ended_at = ?, lost = ?"
+                    " WHERE call_id = ?",
+                    (
+                        fields.get("outcome"),
+                        fields.get("wait_s"),
+                        fields.get("duration_s"),
+                        at,
+                        1 if fields.get("lost") else 0,
+                        call_id,
+                    ),
+                )
+
+    def calls_between(self, start: datetime, end: datetime) -> list[dict[str, object]]:
+        cursor = self._run(
+            "SELECT * FROM calls WHERE started_at >= ? AND started_at < ? ORDER BY started_at", (_utc(start), _utc(end))
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def events_between(self, start: datetime, end: datetime, *names: str) -> list[dict[str, object]]:
+        query = "SELECT at, call_id, event, fields FROM call_events WHERE at >= ? AND at < ?"
+        params: list[object] = [_utc(start), _utc(end)]
+        if names:
+            query += f" AND event IN ({', '.join('?' for _ in names)})"
+            params += names
+        rows = self._read(query + " ORDER BY id", params)
+        return [{"at": at, "call_id": cid, "event": ev, **json.loads(f)} for at, cid, ev, f in rows]
+
+    def prune(self, before: datetime) -> int:
+        """Delete call records older than `before` (retention); callbacks are kept until done."""
+        cut = _utc(before)
+        with self._transaction() as tx:
+            gone = self._exec(tx, "DELETE FROM call_events WHERE at < ?", (cut,)).rowcount
+            self._exec(tx, "DELETE FROM calls WHERE started_at < ?", (cut,))
+        return int(gone)
+
+    def installation_key(self) -> bytes:
+        """The installation's secret for hashing numbers (R12): made once, kept in the store so
+        every instance of a site hashes alike; never logged."""
+        with self._transaction() as tx:
+            self._exec(
+                tx,
+                "INSERT INTO meta (key, value) VALUES ('installation_key', ?) ON CONFLICT (key) DO NOTHING",
+                (secrets.token_hex(32),),
+            )
+            row = self._exec(tx, "SELECT value FROM meta WHERE key = 'installation_key'").fetchone()
+        return bytes.fromhex(str(row[0]))
