@@ -617,6 +617,7 @@ async def start_service(
     referrals: Iterable[Referral] = (),
     listen: str = "127.0.0.1:0",
     ami_login: AmiLogin | None = None,
+    store_url: str | None = None,
 ) -> RunningService:
     """Start the service for config `data` on `listen` (default a free port of 127.0.0.1),
     log to a ServiceLog (the log config is global: a later start takes the log over), point
@@ -625,6 +626,7 @@ async def start_service(
     - `state_dir`: its store (callbacks, referrals) is `state_dir/routing.db`, never the
       machine's /var/lib/routing/routing.db; `referrals` are set in it.
     - `at`: where the clock starts (default a Tuesday 10:15).
+    - `store_url`: another store than the SQLite file in `state_dir` (a PostgreSQL database).
     - `ami_login`: the service's own AMI link is started (it writes the AstDB fail-safe
       entries and follows device states); without it the link is off, so nothing is written
       to the shared sandbox's AstDB and every device is tried.
@@ -642,7 +644,7 @@ async def start_service(
             "username": ami_login.username,
             "secret_file": str(secret_file),
         }
-    store = {"url": f"sqlite:///{(state_dir / 'routing.db').as_posix().lstrip('/')}"}
+    store = {"url": store_url or f"sqlite:///{(state_dir / 'routing.db').as_posix().lstrip('/')}"}
     config = build_config({**data, "asterisk": asterisk_section, "store": store})
     clock = TickingClock(at or stockholm(TUESDAY_MORNING))
     service = Service(config, clock=clock, connect_ami=ami_login is not None)

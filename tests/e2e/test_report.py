@@ -19,8 +19,10 @@ pytestmark = [pytest.mark.e2e]
 Routing = Callable[..., Awaitable[RunningService]]
 
 
-async def test_report_reconciles_with_the_calls_made(routing: Routing) -> None:
-    svc = await routing(municipality(soc1="answer1", soc2="busy", jour="answer1", switchboard="busy"))
+async def test_report_reconciles_with_the_calls_made(routing: Routing, store_url: str) -> None:
+    """On each kind of store: SQLite, and a real PostgreSQL."""
+    data = municipality(soc1="answer1", soc2="busy", jour="answer1", switchboard="busy")
+    svc = await routing(data, store_url=store_url)
     configure_logging("json", "info", stream=svc.log, recorder=EventRecorder(svc.store))
     began = datetime.now(UTC)
 
