@@ -236,7 +236,7 @@ COLUMNS = (
 )
 
 
-def _cell(row: Row, key: str) -> str:
+def cell(row: Row, key: str) -> str:
     if key in OUTCOMES:
         return str(row.outcomes.get(key, 0))
     if key == "within_limit_pct":
@@ -255,7 +255,7 @@ def _cell(row: Row, key: str) -> str:
 def render_table(report: Report) -> str:
     header = [title for title, _ in COLUMNS]
     lines = [header] + [
-        [_cell(row, key) for _, key in COLUMNS] for row in report.rows if row.calls or row.kind != "person"
+        [cell(row, key) for _, key in COLUMNS] for row in report.rows if row.calls or row.kind != "person"
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     title = (
@@ -276,7 +276,7 @@ def render_csv(report: Report) -> str:
     )
     for row in report.rows:
         writer.writerow(
-            [_cell(row, key) for _, key in COLUMNS if key != "callbacks"]
+            [cell(row, key) for _, key in COLUMNS if key != "callbacks"]
             + [
                 row.callbacks_opened,
                 row.callbacks_done,

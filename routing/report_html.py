@@ -13,7 +13,7 @@ import html
 import json
 from collections.abc import Sequence
 
-from routing.report import COLUMNS, Report, _cell
+from routing.report import COLUMNS, Report, cell
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
@@ -102,7 +102,7 @@ def render_html(report: Report) -> str:
     ]
     head = "".join(f"<th>{html.escape(title)}</th>" for title, _ in COLUMNS)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(row, key))}</td>" for _, key in COLUMNS) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(cell(row, key))}</td>" for _, key in COLUMNS) + "</tr>"
         for row in report.rows
         if row.calls or row.kind != "person"
     )
