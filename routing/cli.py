@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from routing.cli_common import EXIT_OK, EXIT_USAGE, load_or_report, parse_reason, parse_until
+from routing.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_or_report, parse_reason, parse_until
 from routing.explain import explain
 from routing.followup_cli import register as register_followup
 from routing.phones_cli import register as register_phones
@@ -99,8 +102,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(
         logging.format, logging.level, mask_numbers=logging.mask_numbers, stream=stream, recorder=recorder
     )
+    if args.pid_file:
+        Path(args.pid_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="ascii")
+    try:
+        return asyncio.run(serve(config, args.config))
+    finally:
+        if args.pid_file:
+            Path(args.pid_file).unlink(missing_ok=True)
 
-    return asyncio.run(serve(config, args.config))
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Check the config first (a broken file is never sent); then SIGHUP the running service."""
+    if load_or_report(args.config) is None:
+        return EXIT_USAGE
+    try:
+        pid = int(Path(args.pid_file).read_text(encoding="ascii").strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as exc:
+        print(f"routing reload: no running service found through {args.pid_file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.config}: valid; sent to the service (pid {pid}), which logs config.reloaded")
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -156,7 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the service beside Asterisk (FastAGI), until SIGTERM")
     run.add_argument("--config", required=True, metavar="FILE")
+    run.add_argument("--pid-file", metavar="FILE", help="write the service's pid here (for routing reload)")
     run.set_defaults(func=cmd_run)
+
+    reload = commands.add_parser("reload", help="check a config, then make the running service read it (SIGHUP)")
+    reload.add_argument("--config", required=True, metavar="FILE")
+    reload.add_argument("--pid-file", required=True, metavar="FILE", help="the file routing run --pid-file wrote")
+    reload.set_defaults(func=cmd_reload)
 
     demo = commands.add_parser("demo", help="real calls through the sandbox Asterisk with a config (as root)")
     demo.add_argument("--config", default="config/example.yaml", metavar="FILE")
