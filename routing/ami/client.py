@@ -136,6 +136,12 @@ class AmiClient:
                 found[path.strip()[len(prefix) :]] = value.strip()
         return found
 
+    async def channel_names(self) -> set[str]:
+        """Every channel Asterisk has now (CoreShowChannels)."""
+        result = await self.action({"Action": "CoreShowChannels"}, as_list=True)
+        messages = result if isinstance(result, list) else [result]
+        return {str(m.get("Channel")) for m in messages if m.get("Event") == "CoreShowChannel"}
+
     async def command(self, command: str) -> str:
         """A CLI command over AMI; returns its output."""
         result = await self.action({"Action": "Command", "Command": command})

@@ -24,8 +24,10 @@ class AsteriskLink:
         entries: Callable[[], dict[str, str]],
         devices: Callable[[], Iterable[str]],
         states: DeviceStates,
+        on_channels: Callable[[set[str], float], None] | None = None,
     ):
         self._entries = entries
+        self._on_channels = on_channels
         self._devices = devices
         self.states = states
         self._ami = ami_factory(self._logged_in)
@@ -61,6 +63,11 @@ class AsteriskLink:
     async def _sync(self) -> None:
         wanted = self._entries()
         try:
+            if self._on_channels is not None:
+                # After an Asterisk restart, calls the service still follows may be gone: the
+                # router ends those (they can no longer send their hangup).
+                asked_at = asyncio.get_running_loop().time()
+                self._on_channels(await self._ami.channel_names(), asked_at)
             await self._read_device_states()
             present = await self._ami.db_keys(FAMILY)
             for key, value in wanted.items():

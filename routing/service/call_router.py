@@ -9,6 +9,7 @@ faults call.unknown, agi.bad_result, flow.bad_event, store.error.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -54,6 +55,7 @@ class ActiveCall:
     started: datetime
     step_started: datetime
     channel: str = ""  # the caller's channel in Asterisk, for actions on the live call
+    registered_at: float = 0.0  # the event loop's clock when the call began (not the policy clock)
     ended: bool = False
     log: Any = field(default=None)
 
@@ -123,7 +125,16 @@ class CallRouter:
             )
         plan = plan_call(self.directory, state, call)
         flow = Flow(plan)
-        active = ActiveCall(call_id, flow, state, now, now, channel=request.channel, log=log.bind(call_id=call_id))
+        active = ActiveCall(
+            call_id,
+            flow,
+            state,
+            now,
+            now,
+            channel=request.channel,
+            registered_at=asyncio.get_running_loop().time(),
+            log=log.bind(call_id=call_id),
+        )
         self.calls[request.uniqueid] = active
         active.log.info(
             "call.start",
@@ -272,10 +283,11 @@ class CallRouter:
                 "policy.violation", rule="R1", detail=f"{step.target} rang {rang:.1f} s, limit {step.timeout_s:g} s"
             )
 
-    def _end(self, active: ActiveCall, now: datetime, *, lost: bool = False) -> None:
+    def _end(self, active: ActiveCall, now: datetime, *, lost: bool = False, cut_off: bool = False) -> None:
         """The call's one call.end. `lost`: the service lets go of a call still in progress
         (it stops, or never heard the hangup); Asterisk's fail-safe finishes such a call, so
-        an unfinished flow ends as `failsafe` unless the caller had an R2 answer already."""
+        an unfinished flow ends as `failsafe` unless the caller had an R2 answer already.
+        `cut_off`: Asterisk itself lost the call (it restarted): `failed`, an R3 violation."""
         if active.ended:
             return
         active.ended = True
@@ -285,7 +297,8 @@ class CallRouter:
         else:
             reached = active.flow.reached
             answered_at = active.flow.answered_at
-            outcome = reached.value if reached is not None else ("failsafe" if lost else Outcome.ABANDONED.value)
+            unfinished = "failed" if cut_off else "failsafe" if lost else Outcome.ABANDONED.value
+            outcome = reached.value if reached is not None else unfinished
             wait = (answered_at - active.started).total_seconds() if answered_at is not None else None
             by = None
         fields: dict[str, Any] = {
@@ -294,13 +307,24 @@ class CallRouter:
             "by": by,
             "duration_s": round((now - active.started).total_seconds(), 3),
         }
-        if lost:
+        if lost or cut_off:
             fields["lost"] = True
         active.log.info("call.end", **fields)
-        if outcome == Outcome.FAILED.value:
+        if cut_off and outcome == Outcome.FAILED.value:
+            active.log.warning("policy.violation", rule="R3", detail="the call was cut off: Asterisk restarted")
+        elif outcome == Outcome.FAILED.value:
             active.log.warning(
                 "policy.violation", rule="R3", detail="every step failed: the dialplan fail-safe answered"
             )
+
+    def forget_gone_channels(self, live: set[str], asked_at: float) -> None:
+        """Calls whose channel Asterisk no longer has (it restarted) end now, once; calls begun
+        after the channel list was asked for are left alone."""
+        now = self._clock()
+        for uniqueid, active in list(self.calls.items()):
+            if active.channel and active.channel not in live and active.registered_at < asked_at:
+                del self.calls[uniqueid]
+                self._end(active, now, cut_off=True)
 
     def let_go(self) -> None:
         """The service stops: every call still in progress gets its call.end now (marked lost);

@@ -117,6 +117,7 @@ class Service:
             lambda: failsafe_entries(self.router.directory),
             lambda: self.router.directory.devices(),
             self.device_states,
+            self.router.forget_gone_channels,
         )
         try:
             await self.link.start()

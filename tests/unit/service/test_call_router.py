@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import datetime, timedelta
@@ -242,3 +243,16 @@ async def test_answer_without_asterisk_times_is_dated_when_reported(tmp_path: Pa
     h.clock.advance(9)
     await h.script("hangup", "dial", "ANSWER//")
     assert h.named("call.answered")[0]["wait_s"] == 9.0
+
+
+async def test_calls_asterisk_lost_in_a_restart_end_once_as_failed(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    loop_now = asyncio.get_running_loop().time()
+    h.router.forget_gone_channels({"Local/other;1"}, asked_at=loop_now - 10)  # asked before the call: kept
+    assert h.router.calls and h.named("call.end") == []
+    h.router.forget_gone_channels({"Local/other;1"}, asked_at=loop_now + 1)
+    (end,) = h.named("call.end")
+    assert end["outcome"] == "failed" and end["lost"] is True
+    assert h.named("policy.violation")[0]["detail"] == "the call was cut off: Asterisk restarted"
+    assert h.router.calls == {}
