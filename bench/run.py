@@ -1,0 +1,292 @@
+"""Benchmark: calls through the sandbox Asterisk, once routed by the service (`routing run` as
+its own process) and once by a plain dialplan doing the same (Dial with the ring limit, then
+VoiceMail) with no service, in the same run. Prints the numbers; a script, not a test.
+
+    python bench/run.py --calls 600 --rate 10 --max-concurrent 100
+
+Needs root (the sandbox). A third of the calls are answered after 1 s, a third ring out, a third
+meet a busy phone; every caller hangs up 1 s after the answer or the voicemail greeting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from panoramisk.message import Message
+
+from routing.ami.client import AmiClient
+from routing.sandbox import lifecycle
+
+ROOT = Path(__file__).resolve().parents[1]
+BEHAVIOURS = {"6001": "answer1", "6002": "ring", "6003": "busy"}
+MAX_RINGS, RING_PERIOD_S = 3, 1.0
+LIMIT_S = MAX_RINGS * RING_PERIOD_S
+TALK_S = 1.0
+
+
+@dataclass
+class CallTrace:
+    number: str
+    channel_id: str
+    created: float | None = None
+    first_dial: float | None = None
+    dial_ends: list[tuple[float, str, float]] = field(default_factory=list)  # (at, status, began)
+    voicemail_at: float | None = None
+    answered_at: float | None = None
+    hung_up: float | None = None
+
+
+@dataclass
+class Run:
+    name: str
+    traces: dict[str, CallTrace] = field(default_factory=dict)
+    cpu_service_s: float = 0.0
+    cpu_asterisk_s: float = 0.0
+    rss_service_mb: float = 0.0
+    wall_s: float = 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _config(tmp: Path, sandbox: lifecycle.RunningSandbox, port: int) -> Path:
+    secret = tmp / "ami.secret"
+    secret.write_text(sandbox.ami_secret)
+    secret.chmod(0o600)
+    people = [
+        {
+            "id": f"p{i}",
+            "name": f"Person {i}",
+            "unit": "u",
+            "extension": ext,
+            "device": f"Local/{behaviour}-{ext}@sandbox-phones",
+            "voicemail": "5001@default",
+        }
+        for i, (ext, behaviour) in enumerate(BEHAVIOURS.items())
+    ]
+    data = {
+        "version": 1,
+        "timezone": "Europe/Stockholm",
+        "calendar": {"holidays": "none"},
+        "working_hours": {"mon-sun": "00:00-24:00"},
+        "ring": {"max_rings": MAX_RINGS, "ring_period_s": RING_PERIOD_S, "progress_timeout_s": 2},
+        "fallback": ["voicemail"],
+        "asterisk": {
+            "ami": {
+                "host": sandbox.ami_host,
+                "port": sandbox.ami_port,
+                "username": sandbox.ami_username,
+                "secret_file": str(secret),
+            },
+            "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
+            "agi": {"listen": f"127.0.0.1:{port}"},
+        },
+        "switchboard": {"extension": "9000", "device": "Local/ring-sb@sandbox-phones", "voicemail": "9000@default"},
+        "units": [
+            {
+                "id": "u",
+                "name": "U",
+                "number": "6000",
+                "telephone_officer": "p0",
+                "duty_phone": "6001",
+                "voicemail": "5000@default",
+            }
+        ],
+        "people": people,
+        "prompts": {"dir": "/var/lib/routing/prompts"},
+        "store": {"url": f"sqlite:///{(tmp / 'routing.db').as_posix().lstrip('/')}"},
+        "logging": {"file": str(tmp / "routing.log"), "level": "warning"},
+    }
+    path = tmp / "bench.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+async def _drive(
+    ami: AmiClient, run: Run, context: str, calls: int, rate: float, concurrent: int, variables: dict[str, str]
+) -> None:
+    by_channel: dict[str, CallTrace] = {}
+    limit = asyncio.Semaphore(concurrent)
+    done_events: dict[str, asyncio.Event] = {}
+
+    def on_event(message: Message) -> None:
+        now = time.monotonic()
+        uid = str(message.get("Uniqueid", ""))
+        trace = by_channel.get(uid)
+        if trace is None:
+            return
+        name = message.event
+        if name == "Newchannel" and trace.created is None:
+            trace.created = now
+        elif name == "DialBegin" and trace.first_dial is None:
+            trace.first_dial = now
+        elif name == "DialEnd":
+            trace.dial_ends.append((now, str(message.get("DialStatus")), trace.first_dial or now))
+            if message.get("DialStatus") == "ANSWER":
+                trace.answered_at = now
+        elif name == "Newexten" and message.get("Application") == "VoiceMail" and trace.voicemail_at is None:
+            trace.voicemail_at = now
+        elif name == "Hangup":
+            trace.hung_up = now
+            done_events[uid].set()
+
+    ami.on_event("*", on_event)
+    serial = itertools.count()
+    numbers = itertools.cycle(BEHAVIOURS)
+
+    async def one() -> None:
+        async with limit:
+            n = next(serial)
+            uid = f"bench-{run.name}-{n}-{time.monotonic_ns():x}"
+            trace = CallTrace(next(numbers), uid)
+            by_channel[uid] = trace
+            run.traces[uid] = trace
+            done_events[uid] = asyncio.Event()
+            fields = {
+                "Action": "Originate",
+                "Channel": f"Local/caller-b{n}@sandbox-caller",
+                "Context": context,
+                "Exten": trace.number,
+                "Priority": "1",
+                "Async": "true",
+                "ChannelId": uid,
+                "OtherChannelId": f"{uid}-c",
+                "CallerID": '"Bench" <0701234567>',
+            }
+            if variables:
+                fields["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
+            await ami.action(fields, timeout_s=30)
+            deadline = time.monotonic() + LIMIT_S + 20
+            while time.monotonic() < deadline and not done_events[uid].is_set():
+                answered = trace.answered_at or trace.voicemail_at
+                if answered is not None and time.monotonic() - answered >= TALK_S:
+                    break
+                await asyncio.sleep(0.05)
+            await ami.command(f"channel request hangup {uid}-c")
+            await asyncio.wait_for(done_events[uid].wait(), 10)
+
+    tasks = []
+    for _ in range(calls):
+        tasks.append(asyncio.create_task(one()))
+        await asyncio.sleep(1 / rate)
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _summary(run: Run) -> dict[str, float]:
+    traces = list(run.traces.values())
+    completed = [t for t in traces if t.hung_up is not None]
+    answered = [t for t in completed if t.answered_at is not None or t.voicemail_at is not None]
+    ring_errors = [
+        abs((end - began) - LIMIT_S) * 1000
+        for t in traces
+        for end, status, began in t.dial_ends
+        if status == "NOANSWER"
+    ]
+    setup = [(t.first_dial - t.created) * 1000 for t in traces if t.first_dial and t.created]
+    return {
+        "calls": len(traces),
+        "completed": len(completed),
+        "r2_answered_pct": 100 * len(answered) / len(traces) if traces else 0,
+        "ring_error_p50_ms": _pct(ring_errors, 0.5),
+        "ring_error_p99_ms": _pct(ring_errors, 0.99),
+        "setup_p50_ms": _pct(setup, 0.5),
+        "setup_p99_ms": _pct(setup, 0.99),
+        "cpu_service_s": run.cpu_service_s,
+        "cpu_asterisk_s": run.cpu_asterisk_s,
+        "rss_service_mb": run.rss_service_mb,
+        "wall_s": run.wall_s,
+    }
+
+
+async def main(args: argparse.Namespace) -> int:
+    sandbox = lifecycle.up()
+    asterisk_pid = sandbox.pid
+    tmp = Path(tempfile.mkdtemp(prefix="routing-bench-"))
+    port = 4700 + os.getpid() % 200
+    config = _config(tmp, sandbox, port)
+    env = {**os.environ, "ROUTING_ARI_PASSWORD": "unused"}
+    service = subprocess.Popen([sys.executable, "-m", "routing", "run", "--config", str(config)], env=env)
+    ami = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret, action_timeout_s=10)
+    await ami.connect()
+    try:
+        deadline = time.monotonic() + 20
+        while "/routing/ext/6001/dial" not in await ami.command("database show routing"):
+            if time.monotonic() > deadline:
+                raise SystemExit("routing run did not start")
+            await asyncio.sleep(0.2)
+        # The baseline: the same devices, ring limit and mailbox (from AstDB), no service.
+        for priority, (app, data) in enumerate(
+            [
+                ("Dial", "${DB(routing/ext/${EXTEN}/dial)},${DB(routing/ext/${EXTEN}/timeout)}"),
+                ("VoiceMail", "${DB(routing/ext/${EXTEN}/mailbox)},u"),
+                ("Hangup", ""),
+            ],
+            start=1,
+        ):
+            await ami.action(
+                {
+                    "Action": "DialplanExtensionAdd",
+                    "Context": "bench-baseline",
+                    "Extension": "_X.",
+                    "Priority": str(priority),
+                    "Application": app,
+                    "ApplicationData": data,
+                    "Replace": "yes",
+                }
+            )
+        runs = []
+        for name, context, variables in (
+            ("routing", "routing-inbound", {"__ROUTING_AGI": f"agi://127.0.0.1:{port}"}),
+            ("baseline", "bench-baseline", {}),
+        ):
+            run = Run(name)
+            cpu_s, cpu_a, t0 = _cpu_seconds(service.pid), _cpu_seconds(asterisk_pid), time.monotonic()
+            await _drive(ami, run, context, args.calls, args.rate, args.max_concurrent, variables)
+            run.wall_s = time.monotonic() - t0
+            run.cpu_service_s = _cpu_seconds(service.pid) - cpu_s if name == "routing" else 0.0
+            run.cpu_asterisk_s = _cpu_seconds(asterisk_pid) - cpu_a
+            run.rss_service_mb = _peak_rss_mb(service.pid) if name == "routing" else 0.0
+            runs.append(run)
+        keys = list(_summary(runs[0]))
+        print(f"{'':22}" + "".join(f"{r.name:>12}" for r in runs))
+        for key in keys:
+            print(f"{key:22}" + "".join(f"{_summary(r)[key]:>12.1f}" for r in runs))
+    finally:
+        ami.close()
+        service.terminate()
+        service.wait(30)
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=600)
+    parser.add_argument("--rate", type=float, default=10.0, help="calls started a second")
+    parser.add_argument("--max-concurrent", type=int, default=100)
+    sys.exit(asyncio.run(main(parser.parse_args())))
