@@ -89,7 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from routing.store import StoreError, open_store
 
     try:
-        recorder = EventRecorder(open_store(config.store.url))
+        store = open_store(config.store.url)
+        recorder = EventRecorder(store)
     except StoreError as exc:
         print(f"routing run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -106,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         Path(args.pid_file).parent.mkdir(parents=True, exist_ok=True)
         Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="ascii")
     try:
-        return asyncio.run(serve(config, args.config))
+        return asyncio.run(serve(config, args.config, store=store))
     finally:
         if args.pid_file:
             Path(args.pid_file).unlink(missing_ok=True)

@@ -170,7 +170,7 @@ class Service:
 RESTART_KEYS = ("asterisk", "store", "prompts", "logging")  # read once at start
 
 
-async def serve(config: Config, config_path: str, *, drain_s: float = 30.0) -> int:
+async def serve(config: Config, config_path: str, *, store: Store | None = None, drain_s: float = 30.0) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Exit status 0 after a clean stop:
     new calls go to the dialplan's fail-safe, calls in progress get `drain_s` to finish."""
     ami = config.asterisk.ami
@@ -179,7 +179,7 @@ async def serve(config: Config, config_path: str, *, drain_s: float = 30.0) -> i
     except SecretMissing as exc:
         log.error(exc.log_id, error=str(exc))
         return 2
-    service = Service(config)
+    service = Service(config, store=store)  # the store the log's recorder writes to: one connection
     try:
         await service.start()
     except OSError as exc:
