@@ -16,6 +16,38 @@ log = structlog.get_logger("routing.ami")
 EventCallback = Callable[[Message], None]
 
 
+class PanoramiskLog:
+    """panoramisk's own log lines, reduced to one line per state change in ours: a retry every
+    2 s while Asterisk is down would otherwise flood the log (and outside the JSON stream)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._where = {"host": host, "port": port}
+        self.unreachable = False
+
+    def _cannot_connect(self, message: str) -> None:
+        if "Not able" in message and not self.unreachable:
+            self.unreachable = True
+            log.warning("ami.unreachable", **self._where, detail="retrying every 2 s")
+
+    def warning(self, message: str, *args: object, **kwargs: object) -> None:
+        self._cannot_connect(message)
+
+    def exception(self, message: str, *args: object, **kwargs: object) -> None:
+        self._cannot_connect(message)
+
+    def error(self, message: str, *args: object, **kwargs: object) -> None:
+        """'Connection lost': logged as ami.disconnected by the client."""
+
+    def info(self, message: str, *args: object, **kwargs: object) -> None:
+        """Reconnect notices: the state changes are logged instead."""
+
+    def debug(self, message: str, *args: object, **kwargs: object) -> None:
+        """Protocol chatter."""
+
+    def logged_in(self) -> None:
+        self.unreachable = False
+
+
 class AmiError(Exception):
     """An AMI action failed or timed out. Stable log id: ami.action_failed."""
 
@@ -33,7 +65,10 @@ class AmiClient:
         action_timeout_s: float = 5.0,
         on_login: Callable[[], None] | None = None,
     ) -> None:
+        quiet = PanoramiskLog(host, port)
+
         def logged_in(_manager: Manager) -> None:
+            quiet.logged_in()
             log.info("ami.logged_in", host=host, port=port)
             if on_login is not None:
                 on_login()
@@ -52,6 +87,7 @@ class AmiClient:
             reconnect_timeout=2,
             on_login=logged_in,
             on_disconnect=disconnected,
+            log=quiet,
         )
         self._timeout = action_timeout_s
         self._callbacks: list[tuple[str, EventCallback]] = []
