@@ -10,12 +10,13 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+from tests.ports import free_port
 
 
 def _in_ci() -> bool:
@@ -26,13 +27,6 @@ def _unavailable(reason: str) -> None:
     if _in_ci():
         pytest.fail(f"PostgreSQL is needed in CI: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +46,7 @@ def postgresql_url() -> Iterator[str]:
     data = os.path.join(base, "data")
     os.mkdir(data)
     shutil.chown(data, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
 
     def as_postgres(*argv: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", *argv], check=True, capture_output=True, timeout=120)

@@ -10,8 +10,6 @@ timeout 2 s, callback offer 2 s after its prompt.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -38,6 +36,7 @@ from tests.e2e.harness import (
     stockholm,
     wav_info,
 )
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
 
@@ -107,13 +106,6 @@ async def wait_for_astdb(ami: Ami, key: str, value: str, timeout: float = 5.0) -
     while (found := await ami.db_get("routing", key)) != value:
         assert asyncio.get_running_loop().time() < deadline, f"AstDB routing/{key} is {found!r}, not {value!r}"
         await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # --- R1 ring limit, R2 answers --------------------------------------------------------------------

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from tests.e2e.harness import (
     stockholm,
 )
 from tests.e2e.test_inbound import finish, prompt_path, wait_for_astdb
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
 
@@ -290,13 +290,6 @@ class ServiceProcess:
         self.process.wait(5)
 
 
-def _free_port() -> int:
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def service_process(
     ami: Ami, ami_login: AmiLogin, tmp_path: Path
@@ -304,7 +297,7 @@ async def service_process(
     started: list[ServiceProcess] = []
 
     async def start(data: dict[str, Any], referrals: tuple[Referral, ...] = ()) -> ServiceProcess:
-        port = _free_port()
+        port = free_port()
         secret = tmp_path / "ami.secret"
         secret.write_text(ami_login.secret, encoding="utf-8")
         data = {
