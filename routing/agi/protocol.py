@@ -9,6 +9,7 @@ garbage cannot make the server buffer without end.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 MAX_LINE = 4096  # bytes in one header or reply line
@@ -98,6 +99,26 @@ def set_variable(name: str, value: str) -> bytes:
     if not _VARIABLE.match(name):
         raise ValueError(f"'{name}' is not a channel variable name")
     return f"SET VARIABLE {name} {quote(value)}\n".encode()
+
+
+# Values MSet takes as they are: no separator, quote, escape, bracket or `$`, which its argument
+# parser (or AGI's) would otherwise split, strip or unescape.
+_MSET_PLAIN = re.compile(r"^[\w./@&:+*#%~=-]*$")
+AGI_COMMAND_MAX = 2048  # Asterisk's AGI_BUF_LEN: a longer command line is cut
+
+
+def mset_command(variables: Mapping[str, str]) -> bytes | None:
+    """Every variable in one `EXEC MSet` command (one round trip instead of one per variable),
+    or None when a value is not plain and needs SET VARIABLE's exact quoting."""
+    if len(variables) < 2:
+        return None
+    pairs = []
+    for name, value in variables.items():
+        if not _VARIABLE.match(name) or not _MSET_PLAIN.match(value):
+            return None
+        pairs.append(f"{name}={value}")
+    command = f"EXEC MSet {quote(','.join(pairs))}\n".encode()
+    return command if len(command) < AGI_COMMAND_MAX else None
 
 
 @dataclass(frozen=True)

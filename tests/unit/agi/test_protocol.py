@@ -9,6 +9,7 @@ from routing.agi.protocol import (
     MAX_LINE,
     AgiProtocolError,
     RequestParser,
+    mset_command,
     parse_reply,
     quote,
     set_variable,
@@ -108,3 +109,23 @@ def test_replies(line: str, code: int, result: str, data: str, more: bool) -> No
 def test_garbage_reply() -> None:
     with pytest.raises(AgiProtocolError):
         parse_reply("hello there")
+
+
+def test_mset_carries_plain_values_in_one_command() -> None:
+    command = mset_command(
+        {"ROUTING_DIAL": "PJSIP/5001&Local/mobile@routing-mobile", "ROUTING_TIMEOUT": "12.5", "X": ""}
+    )
+    assert command == b'EXEC MSet "ROUTING_DIAL=PJSIP/5001&Local/mobile@routing-mobile,ROUTING_TIMEOUT=12.5,X="\n'
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a,b", "a|b", 'say "hej"', "C:\\x", "${EVIL}", "f(x)", "[x]", " padded", "ä ö"],
+)
+def test_values_mset_would_split_strip_or_evaluate_are_left_to_set_variable(value: str) -> None:
+    assert mset_command({"ROUTING_PROMPT": value, "ROUTING_ACTION": "play"}) is None
+
+
+def test_one_variable_or_a_line_asterisk_would_cut_is_not_an_mset() -> None:
+    assert mset_command({"ROUTING_ACTION": "failsafe"}) is None
+    assert mset_command({"A": "x" * 1100, "B": "y" * 1100}) is None

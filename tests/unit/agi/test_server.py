@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
+from structlog.testing import capture_logs
 
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Limits
@@ -52,22 +53,51 @@ async def _asterisk_side(port: int, request: bytes, replies: list[bytes]) -> lis
     return seen
 
 
-async def test_one_request_sets_variables_in_order(served: tuple[FastAgiServer, Recorder, int]) -> None:
+async def test_one_request_sets_every_variable_in_one_mset(served: tuple[FastAgiServer, Recorder, int]) -> None:
     _, recorder, port = served
-    seen = await _asterisk_side(port, REQUEST, [b"200 result=1\n", b"200 result=1\n"])
-    assert seen == [b'SET VARIABLE ROUTING_DIAL "PJSIP/5001"\n', b'SET VARIABLE ROUTING_ACTION "ring"\n']
+    seen = await _asterisk_side(port, REQUEST, [b"200 result=0\n"])
+    # One round trip, and the server's end of the connection follows it (no wait for a close).
+    assert seen == [b'EXEC MSet "ROUTING_DIAL=PJSIP/5001,ROUTING_ACTION=ring"\n']
     assert recorder.requests[0].args == ("start",)
+
+
+async def test_values_mset_cannot_carry_are_set_one_at_a_time_in_order() -> None:
+    server = FastAgiServer(Recorder({"ROUTING_PROMPT": "/var/lib/routing/a,b", "ROUTING_ACTION": "play"}))
+    _, port = await server.start("127.0.0.1", 0)
+    try:
+        seen = await _asterisk_side(port, REQUEST, [b"200 result=1\n", b"200 result=1\n"])
+    finally:
+        await server.stop(grace_s=1)
+    assert seen == [b'SET VARIABLE ROUTING_PROMPT "/var/lib/routing/a,b"\n', b'SET VARIABLE ROUTING_ACTION "play"\n']
+
+
+async def test_an_asterisk_without_mset_gets_set_variable_from_then_on(
+    served: tuple[FastAgiServer, Recorder, int],
+) -> None:
+    _, _, port = served
+    with capture_logs() as logs:
+        first = await _asterisk_side(port, REQUEST, [b"200 result=-2\n"])  # no such application
+    second = await _asterisk_side(port, REQUEST, [b"200 result=1\n", b"200 result=1\n"])
+    assert first == [b'EXEC MSet "ROUTING_DIAL=PJSIP/5001,ROUTING_ACTION=ring"\n']
+    assert "agi.mset_refused" in [entry["event"] for entry in logs]
+    assert second == [b'SET VARIABLE ROUTING_DIAL "PJSIP/5001"\n', b'SET VARIABLE ROUTING_ACTION "ring"\n']
 
 
 async def test_hangup_line_before_a_reply_is_skipped(served: tuple[FastAgiServer, Recorder, int]) -> None:
     _, _, port = served
-    seen = await _asterisk_side(port, REQUEST, [b"HANGUP\n200 result=1\n", b"200 result=1\n"])
-    assert len(seen) == 2
+    with capture_logs() as logs:
+        seen = await _asterisk_side(port, REQUEST, [b"HANGUP\n200 result=0\n"])
+    assert len(seen) == 1
+    assert [entry["event"] for entry in logs if entry["log_level"] != "debug"] == []
 
 
-async def test_refused_command_stops_the_session(served: tuple[FastAgiServer, Recorder, int]) -> None:
-    _, _, port = served
-    seen = await _asterisk_side(port, REQUEST, [b"510 Invalid or unknown command\n", b"200 result=1\n"])
+async def test_refused_command_stops_the_session() -> None:
+    server = FastAgiServer(Recorder({"ROUTING_PROMPT": "a|b", "ROUTING_ACTION": "play"}))
+    _, port = await server.start("127.0.0.1", 0)
+    try:
+        seen = await _asterisk_side(port, REQUEST, [b"510 Invalid or unknown command\n", b"200 result=1\n"])
+    finally:
+        await server.stop(grace_s=1)
     assert len(seen) == 1
 
 
@@ -119,9 +149,8 @@ async def test_slow_handler_is_timed_out_and_nothing_is_sent() -> None:
 
 async def test_many_connections_at_once(served: tuple[FastAgiServer, Recorder, int]) -> None:
     server, recorder, port = served
-    replies = [b"200 result=1\n", b"200 result=1\n"]
-    results = await asyncio.gather(*(_asterisk_side(port, REQUEST, replies) for _ in range(50)))
-    assert all(len(seen) == 2 for seen in results)
+    results = await asyncio.gather(*(_asterisk_side(port, REQUEST, [b"200 result=0\n"]) for _ in range(50)))
+    assert all(len(seen) == 1 for seen in results)
     assert len(recorder.requests) == 50
     assert server.active == 0
 
