@@ -109,6 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve(config, args.config, store=store))
     finally:
+        recorder.flush()  # the last call.end lines, logged as the service stopped
         if args.pid_file:
             Path(args.pid_file).unlink(missing_ok=True)
 

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
@@ -85,6 +85,15 @@ class StoreError(Exception):
     """The store cannot be opened or used. Stable log id: store.error."""
 
     log_id = "store.error"
+
+
+class RecordedEvent(NamedTuple):
+    """One call event as kept: `at` is ISO-8601 UTC, outside numbers in `fields` are hashed."""
+
+    at: str
+    call_id: str | None
+    event: str
+    fields: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -260,51 +269,59 @@ class Store:
 
     def record_event(self, *, at: str, call_id: str | None, event: str, fields: dict[str, object]) -> None:
         """Keep one call event; call.start/answered/end also fill in the call's row."""
+        self.record_events([RecordedEvent(at, call_id, event, fields)])
+
+    def record_events(self, events: Sequence[RecordedEvent]) -> None:
+        """Keep call events in one transaction (all or none), in order."""
         with self._transaction() as tx:
+            for recorded in events:
+                self._record(tx, recorded)
+
+    def _record(self, tx: Any, recorded: RecordedEvent) -> None:
+        at, call_id, event, fields = recorded
+        self._exec(
+            tx,
+            "INSERT INTO call_events (at, call_id, event, fields) VALUES (?, ?, ?, ?)",
+            (at, call_id, event, json.dumps(fields, ensure_ascii=False, default=str)),
+        )
+        if call_id is None:
+            return
+        if event == "call.start":
             self._exec(
                 tx,
-                "INSERT INTO call_events (at, call_id, event, fields) VALUES (?, ?, ?, ?)",
-                (at, call_id, event, json.dumps(fields, ensure_ascii=False, default=str)),
+                "INSERT INTO calls (call_id, started_at, called, target_kind, target, unit, caller_hash,"
+                " internal, hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING",
+                (
+                    call_id,
+                    at,
+                    fields.get("called"),
+                    fields.get("target_kind"),
+                    fields.get("target"),
+                    fields.get("unit"),
+                    fields.get("caller"),
+                    1 if fields.get("internal") else 0,
+                    fields.get("hours"),
+                ),
             )
-            if call_id is None:
-                return
-            if event == "call.start":
-                self._exec(
-                    tx,
-                    "INSERT INTO calls (call_id, started_at, called, target_kind, target, unit, caller_hash,"
-                    " internal, hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING",
-                    (
-                        call_id,
-                        at,
-                        fields.get("called"),
-                        fields.get("target_kind"),
-                        fields.get("target"),
-                        fields.get("unit"),
-                        fields.get("caller"),
-                        1 if fields.get("internal") else 0,
-                        fields.get("hours"),
-                    ),
-                )
-            elif event == "call.answered":
-                self._exec(
-                    tx,
-                    "UPDATE calls SET answered_by = ?, answered_step = ?, answered_rings = ? WHERE call_id = ?",
-                    (fields.get("by"), fields.get("step"), fields.get("rings"), call_id),
-                )
-            elif event == "call.end":
-                self._exec(
-                    tx,
-                    "UPDATE calls SET outcome = ?, wait_s = ?, duration_s = ?, ended_at = ?, lost = ?"
-                    " WHERE call_id = ?",
-                    (
-                        fields.get("outcome"),
-                        fields.get("wait_s"),
-                        fields.get("duration_s"),
-                        at,
-                        1 if fields.get("lost") else 0,
-                        call_id,
-                    ),
-                )
+        elif event == "call.answered":
+            self._exec(
+                tx,
+                "UPDATE calls SET answered_by = ?, answered_step = ?, answered_rings = ? WHERE call_id = ?",
+                (fields.get("by"), fields.get("step"), fields.get("rings"), call_id),
+            )
+        elif event == "call.end":
+            self._exec(
+                tx,
+                "UPDATE calls SET outcome = ?, wait_s = ?, duration_s = ?, ended_at = ?, lost = ? WHERE call_id = ?",
+                (
+                    fields.get("outcome"),
+                    fields.get("wait_s"),
+                    fields.get("duration_s"),
+                    at,
+                    1 if fields.get("lost") else 0,
+                    call_id,
+                ),
+            )
 
     def calls_between(self, start: datetime, end: datetime) -> list[dict[str, object]]:
         cursor = self._run(
