@@ -11,23 +11,32 @@ import structlog
 from panoramisk import Manager
 from panoramisk.message import Message
 
+from routing.ami.backoff import Backoff
+
 log = structlog.get_logger("routing.ami")
 
 EventCallback = Callable[[Message], None]
 
 
 class PanoramiskLog:
-    """panoramisk's own log lines, reduced to one line per state change in ours: a retry every
-    2 s while Asterisk is down would otherwise flood the log (and outside the JSON stream)."""
+    """panoramisk's own log lines, reduced to one line per state change in ours: a retry after
+    each failed attempt would otherwise flood the log (and outside the JSON stream). Each
+    failed attempt is passed to `on_failed_attempt` (the client's backoff)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, on_failed_attempt: Callable[[], float] | None = None) -> None:
         self._where = {"host": host, "port": port}
+        self._on_failed_attempt = on_failed_attempt
         self.unreachable = False
 
     def _cannot_connect(self, message: str) -> None:
-        if "Not able" in message and not self.unreachable:
+        if "Not able" not in message:
+            return
+        next_s = self._on_failed_attempt() if self._on_failed_attempt is not None else None
+        if not self.unreachable:
             self.unreachable = True
-            log.warning("ami.unreachable", **self._where, detail="retrying every 2 s")
+            log.warning(
+                "ami.unreachable", **self._where, detail="retrying, less often the longer it lasts", next_s=next_s
+            )
 
     def warning(self, message: str, *args: object, **kwargs: object) -> None:
         self._cannot_connect(message)
@@ -64,33 +73,73 @@ class AmiClient:
         *,
         action_timeout_s: float = 5.0,
         on_login: Callable[[], None] | None = None,
+        events: tuple[str, ...] | None = None,
     ) -> None:
-        quiet = PanoramiskLog(host, port)
+        """`events`: the only events this session needs (None: all). Asterisk then sends only
+        those: with every event on, each call's dialplan steps arrive here as dozens of
+        Newexten/VarSet messages to parse, slowing the event loop the calls are routed on."""
+        self._backoff = Backoff()
+        quiet = PanoramiskLog(host, port, on_failed_attempt=self._attempt_failed)
+        self._events = events
 
-        def logged_in(_manager: Manager) -> None:
-            quiet.logged_in()
-            log.info("ami.logged_in", host=host, port=port)
+        async def filter_then_announce() -> None:
+            await self._filter_events()
             if on_login is not None:
                 on_login()
+
+        def logged_in(manager: Manager) -> None:
+            quiet.logged_in()
+            manager.reconnect_timeout = self._backoff.reset()
+            log.info("ami.logged_in", host=host, port=port)
+            if events is None:
+                if on_login is not None:
+                    on_login()
+                return
+            task = asyncio.get_running_loop().create_task(filter_then_announce())
+            self._login_tasks.add(task)
+            task.add_done_callback(self._login_tasks.discard)
 
         def disconnected(_manager: Manager, exc: Exception | None) -> None:
             log.warning("ami.disconnected", host=host, port=port, error=str(exc) if exc else None)
 
-        # panoramisk logs in again by itself after a drop (every reconnect_timeout seconds);
-        # on_login is where state is sent again (AstDB after an Asterisk restart).
+        # panoramisk logs in again by itself after a drop, reconnect_timeout seconds after each
+        # failed attempt (read at each attempt: the backoff sets it); on_login is where state
+        # is sent again (AstDB after an Asterisk restart).
         self._manager = Manager(
             host=host,
             port=port,
             username=username,
             secret=secret,
             ping_delay=10,
-            reconnect_timeout=2,
+            reconnect_timeout=self._backoff.first_s,
             on_login=logged_in,
             on_disconnect=disconnected,
             log=quiet,
         )
         self._timeout = action_timeout_s
         self._callbacks: list[tuple[str, EventCallback]] = []
+        self._login_tasks: set[asyncio.Task[None]] = set()
+
+    def _attempt_failed(self) -> float:
+        delay = self._backoff.failed()
+        self._manager.reconnect_timeout = delay
+        return delay
+
+    async def _filter_events(self) -> None:
+        """Ask Asterisk for this session's events only (filters last as long as the session,
+        so this runs at every login). Needs the AMI user's `write = system`; without it every
+        event still comes, which is slower but correct."""
+        assert self._events is not None
+        for name in self._events:
+            try:
+                await self.action({"Action": "Filter", "Operation": "Add", "Filter": f"Event: {name}"})
+            except AmiError as exc:
+                log.warning(
+                    "ami.filter_refused",
+                    error=str(exc),
+                    what="every AMI event is sent to the service; give its AMI user write = system",
+                )
+                return
 
     async def connect(self, timeout_s: float = 10.0) -> None:
         try:
@@ -99,6 +148,8 @@ class AmiClient:
             raise AmiError(f"cannot log in to AMI: {exc or type(exc).__name__}") from exc
 
     def close(self) -> None:
+        for task in self._login_tasks:
+            task.cancel()
         self._manager.close()
 
     def on_event(self, pattern: str, callback: EventCallback) -> None:

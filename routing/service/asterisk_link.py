@@ -18,6 +18,8 @@ log = structlog.get_logger("routing.asterisk")
 
 
 class AsteriskLink:
+    EVENTS = ("DeviceStateChange",)  # all the service listens to
+
     def __init__(
         self,
         ami_factory: Callable[[Callable[[], None]], AmiClient],

@@ -113,7 +113,9 @@ class Service:
             log.error(exc.log_id, error=str(exc), what="no AMI: the AstDB fail-safe is not updated")
             return
         self.link = AsteriskLink(
-            lambda on_login: AmiClient(ami.host, ami.port, ami.username, secret, on_login=on_login),
+            lambda on_login: AmiClient(
+                ami.host, ami.port, ami.username, secret, on_login=on_login, events=AsteriskLink.EVENTS
+            ),
             lambda: failsafe_entries(self.router.directory),
             lambda: self.router.directory.devices(),
             self.device_states,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from routing.ami.backoff import Backoff
 from routing.ami.client import PanoramiskLog
 from routing.structured_log import configure_logging
 
@@ -23,3 +24,22 @@ def test_reconnect_attempts_are_logged_once_per_outage() -> None:
     events = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(e["event"], e["level"]) for e in events] == [("ami.unreachable", "warning")] * 2
     assert events[0]["host"] == "127.0.0.1" and events[0]["port"] == 5038
+
+
+def test_reconnect_backoff_doubles_to_a_cap_and_starts_over_after_a_login() -> None:
+    backoff = Backoff(first_s=1, cap_s=30)
+    assert [backoff.failed() for _ in range(7)] == [2, 4, 8, 16, 30, 30, 30]
+    assert backoff.reset() == 1
+    assert backoff.failed() == 2
+
+
+def test_each_failed_attempt_sets_the_next_delay_and_the_outage_is_logged_with_it() -> None:
+    out = io.StringIO()
+    configure_logging("json", stream=out)
+    backoff = Backoff(first_s=1, cap_s=8)
+    quiet = PanoramiskLog("127.0.0.1", 5038, on_failed_attempt=backoff.failed)
+    for _ in range(5):
+        quiet.warning("Not able to reconnect")
+    assert backoff.delay_s == 8
+    (line,) = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert (line["event"], line["next_s"]) == ("ami.unreachable", 2)
