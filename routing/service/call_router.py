@@ -71,8 +71,10 @@ class CallRouter:
         clock: Callable[[], datetime] = now_local,
         callbacks: CallbackStore | None = None,
         device_states: DeviceStates | None = None,
+        instance: str = "",
     ) -> None:
         self.directory = directory
+        self._instance = instance  # this service's id: a call it leaves open is ended by another
         self._referrals = referrals
         self._callbacks = callbacks
         self._device_states = device_states
@@ -147,6 +149,7 @@ class CallRouter:
             unit=_unit_of(self.directory, plan),
             hours=plan.open_state.value,
             channel=request.channel,
+            instance=self._instance or None,
             notes=list(plan.notes) or None,
         )
         return await self._issue(active, flow.start(), plan)

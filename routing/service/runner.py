@@ -25,6 +25,7 @@ from routing.service.device_states import DeviceStates
 from routing.service.failsafe import failsafe_entries
 from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
+from routing.service.orphan_calls import Me, OrphanCalls
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
@@ -78,6 +79,7 @@ class Service:
         prompts = Prompts(Path(config.prompts.dir), config.prompts.voice)
         now = clock if clock is not None else now_local
         self.device_states = DeviceStates()
+        self.me = Me.new()  # this instance, in the store and on each call.start
         self.router = CallRouter(
             Directory.from_config(config),
             self.referrals,
@@ -86,6 +88,7 @@ class Service:
             clock=now,
             callbacks=self.store,
             device_states=self.device_states,
+            instance=self.me.id,
         )
         self.features = FeatureCodes(lambda: self.router.directory, self.referrals, prompts, now)
         self.outbound = OutboundCalls(lambda: self.router.directory, prompts)
@@ -93,14 +96,18 @@ class Service:
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None
+        self.orphans = OrphanCalls(self.store, self.me, self._live_channels if connect_ami else None)
+        self._orphans_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
+        self.orphans.beat()  # known in the store before its first call
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
         if self._connect_ami:
             await self._start_link()
         self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
+        self._orphans_task = asyncio.get_running_loop().create_task(self.orphans.run())
         log.info("service.started", agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
 
     async def _start_link(self) -> None:
@@ -158,14 +165,21 @@ class Service:
         while self.router.calls and loop.time() < deadline:
             await asyncio.sleep(0.2)
 
+    async def _live_channels(self) -> set[str]:
+        if self.link is None or not self.link.synced.is_set():
+            raise AmiError("AMI is not logged in")
+        return await self.link.ami.channel_names()
+
     async def stop(self) -> None:
-        if self._followup_task is not None:
-            self._followup_task.cancel()
+        for task in (self._followup_task, self._orphans_task):
+            if task is not None:
+                task.cancel()
         if self.link is not None:
             self.link.close()
         await self.agi.stop()
         in_progress = len(self.router.calls)
         self.router.let_go()
+        self.orphans.leave()
         log.info("service.stopped", calls_let_go=in_progress)
 
 

@@ -74,6 +74,18 @@ CREATE TABLE IF NOT EXISTS calls (
     lost INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at);
+CREATE TABLE IF NOT EXISTS instances (  -- running services, for finding calls a dead one left open
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    seen_at TEXT NOT NULL       -- its last heartbeat
+);
+CREATE TABLE IF NOT EXISTS open_calls (  -- calls between call.start and call.end, by their instance
+    call_id TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    started_at TEXT NOT NULL
+);
 """
 CALLBACK_COLUMNS = (
     "id, call_id, caller, target, requested_at, status, attempts, last_attempt_at, last_outcome, done_at, done_by,"
@@ -94,6 +106,22 @@ class RecordedEvent(NamedTuple):
     call_id: str | None
     event: str
     fields: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    host: str
+    pid: int
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenCall:
+    call_id: str
+    instance: str
+    channel: str
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -286,6 +314,15 @@ class Store:
         )
         if call_id is None:
             return
+        if event == "call.start" and fields.get("instance") and fields.get("channel"):
+            self._exec(
+                tx,
+                "INSERT INTO open_calls (call_id, instance, channel, started_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (call_id) DO NOTHING",
+                (call_id, fields["instance"], fields["channel"], at),
+            )
+        elif event == "call.end":
+            self._exec(tx, "DELETE FROM open_calls WHERE call_id = ?", (call_id,))
         if event == "call.start":
             self._exec(
                 tx,
@@ -345,7 +382,49 @@ class Store:
         with self._transaction() as tx:
             gone = self._exec(tx, "DELETE FROM call_events WHERE at < ?", (cut,)).rowcount
             self._exec(tx, "DELETE FROM calls WHERE started_at < ?", (cut,))
+            self._exec(tx, "DELETE FROM open_calls WHERE started_at < ?", (cut,))
         return int(gone)
+
+    # -- service instances and the calls they route (a killed one's calls get their call.end) ---
+
+    def heartbeat(self, instance: str, *, host: str, pid: int, at: datetime) -> None:
+        """The instance is alive at `at` (registers it the first time)."""
+        with self._transaction() as tx:
+            self._exec(
+                tx,
+                "INSERT INTO instances (id, host, pid, seen_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+                (instance, host, pid, _utc(at)),
+            )
+
+    def remove_instance(self, instance: str) -> None:
+        with self._transaction() as tx:
+            self._exec(tx, "DELETE FROM instances WHERE id = ?", (instance,))
+
+    def instances(self) -> list[Instance]:
+        rows = self._read("SELECT id, host, pid, seen_at FROM instances ORDER BY id")
+        return [Instance(str(i), str(h), int(p), datetime.fromisoformat(str(s))) for i, h, p, s in rows]
+
+    def open_call_owners(self) -> set[str]:
+        """Every instance with a call in progress (one that stopped cleanly has none)."""
+        return {str(row[0]) for row in self._read("SELECT DISTINCT instance FROM open_calls")}
+
+    def open_calls(self, instance: str) -> list[OpenCall]:
+        rows = self._read(
+            "SELECT call_id, instance, channel, started_at FROM open_calls WHERE instance = ? ORDER BY started_at",
+            (instance,),
+        )
+        return [OpenCall(str(c), str(i), str(ch), datetime.fromisoformat(str(s))) for c, i, ch, s in rows]
+
+    def claim_call(self, call_id: str, *, from_instance: str, to_instance: str) -> bool:
+        """Take over a call another instance left open; False if someone else did first."""
+        with self._transaction() as tx:
+            taken = self._exec(
+                tx,
+                "UPDATE open_calls SET instance = ? WHERE call_id = ? AND instance = ?",
+                (to_instance, call_id, from_instance),
+            ).rowcount
+        return bool(taken)
 
     def installation_key(self) -> bytes:
         """The installation's secret for hashing numbers (R12): made once, kept in the store so
