@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -378,6 +379,39 @@ async def test_r3_killed_while_ringing_voicemail_after_the_ring_limit(service_pr
     svc.kill()
     await ends_in_voicemail(call, "5001@default")
     assert call.dialled() == ["ring-soc1@sandbox-phones"]  # not rung a second time
+
+
+async def test_r3_killed_mid_call_the_next_service_logs_the_calls_one_call_end(
+    service_process: StartProcess, ami: Ami, tmp_path: Path
+) -> None:
+    """#6: a killed service cannot end its calls; the one started after it finds them once the
+    fail-safe is done with them, so the event log has exactly one call.end for each."""
+    svc = await service_process(municipality())
+    call = await call_via(ami, svc, "5001")
+    await call.wait_dial("ring-soc1")
+    svc.kill()
+    await ends_in_voicemail(call, "5001@default")
+    after = await service_process(municipality())  # the same store
+    deadline = time.monotonic() + 20
+    while not (ends := [e for e in _events(after) if e.get("call_id") == call.call_id and e["event"] == "call.end"]):
+        assert time.monotonic() < deadline, "no call.end from the next service"
+        await asyncio.sleep(0.2)
+    assert (ends[0]["outcome"], ends[0]["lost"]) == ("failsafe", True)
+    assert [e["event"] for e in _events(svc) if e.get("call_id") == call.call_id] == ["call.start", "call.step"]
+    await asyncio.sleep(6)  # a further sweep of the next service adds nothing
+    store = SqliteStore(tmp_path / "routing.db")
+    stored = [
+        e["event"]
+        for e in store.events_between(datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC))
+        if e["call_id"] == call.call_id and e["event"] in ("call.start", "call.end")
+    ]
+    store.close()
+    assert stored == ["call.start", "call.end"]
+    assert sum(e["event"] == "call.end" for e in _events(after) if e.get("call_id") == call.call_id) == 1
+
+
+def _events(svc: ServiceProcess) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in svc.lines() if line.startswith("{")]
 
 
 async def test_r3_killed_during_the_referral_message(service_process: StartProcess, ami: Ami) -> None:
