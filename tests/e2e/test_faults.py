@@ -1,6 +1,7 @@
 """Issue #6 fault tests against the real Asterisk: an Asterisk restart during calls, a broken
 config reloaded during calls, and 50 calls at once. Each asserts how every call ended and that
-the log has exactly one call.end per call."""
+the log has exactly one call.end per call. The service killed mid-call is in
+test_phones_and_failsafe.py (test_r3_killed_*), with the real `routing run` process."""
 
 from __future__ import annotations
 
@@ -36,13 +37,18 @@ def _wait_dead(pid: int, timeout: float = 10.0) -> None:
 async def test_asterisk_killed_during_calls_ends_each_once_and_service_serves_on(
     routing: Routing, ami: Ami, ami_login: AmiLogin, asterisk: RunningSandbox
 ) -> None:
+    """A call in conversation keeps its R2 answer; a call still ringing when Asterisk dies
+    cannot get one (its channel is gone with Asterisk) and is logged `failed` with an R3
+    violation; every call has one call.end; the calls after the restart are served as usual."""
     svc = await routing(municipality(soc1="ring", soc2="answer1"), ami_login=ami_login)
     deadline = time.monotonic() + 10
     while not [r for r in svc.log.records() if r.get("event") == "astdb.synced"]:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
-    calls = [await svc.call("5001") for _ in range(4)]
-    for call in calls:
+    talking = await svc.call("5002")
+    await svc.log.wait_for(talking.call_id, "call.answered", timeout=15)
+    ringing = [await svc.call("5001") for _ in range(3)]
+    for call in ringing:
         await call.wait_dial("ring-soc1")
 
     # Asterisk dies without hanging anything up (no hangup handler runs), then starts again.
@@ -52,25 +58,32 @@ async def test_asterisk_killed_during_calls_ends_each_once_and_service_serves_on
     await asyncio.to_thread(_wait_dead, pid)
     # Not `up()`: this test holds the sandbox's lock (sandbox_exclusive), which `up()` takes too.
     await asyncio.to_thread(start, asterisk.settings)
-    for call in calls:
+    end = await svc.log.wait_for(talking.call_id, "call.end", timeout=20)
+    assert (end["outcome"], end["by"], end["lost"]) == ("answered", "soc2", True)
+    for call in ringing:
         end = await svc.log.wait_for(call.call_id, "call.end", timeout=20)
         assert (end["outcome"], end["lost"]) == ("failed", True)
+        assert [v["rule"] for v in svc.log.for_call(call.call_id, "policy.violation")] == ["R3"]
     await asyncio.sleep(0.5)
-    assert all(len(svc.log.for_call(c.call_id, "call.end")) == 1 for c in calls)
+    assert all(len(svc.log.for_call(c.call_id, "call.end")) == 1 for c in [talking, *ringing])
     assert svc.service.router.calls == {}
 
-    # The service serves on: a new call after the restart is routed as before.
+    # The service serves on: calls after the restart are routed as before.
     deadline = time.monotonic() + 15
     while True:
         try:
-            after = await svc.call("5002")
+            first = await svc.call("5002")
             break
         except Exception:  # AMI is still logging in again
             assert time.monotonic() < deadline
             await asyncio.sleep(0.5)
-    await svc.log.wait_for(after.call_id, "call.answered", timeout=15)
-    await after.hang_up()
-    await finish(svc, after, "answered", by="soc2")
+    after = [first, *[await svc.call("5002") for _ in range(2)]]
+    for call in after:
+        await svc.log.wait_for(call.call_id, "call.answered", timeout=15)
+        await call.hang_up()
+        await finish(svc, call, "answered", by="soc2")
+    # One line for the outage, however many reconnect attempts it took.
+    assert len([r for r in svc.log.records() if r.get("event") == "ami.unreachable"]) <= 1
 
 
 @pytest.mark.faults_expected  # config.invalid is logged on purpose
