@@ -16,15 +16,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.ci import in_ci
 from tests.ports import free_port
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
 def _unavailable(reason: str) -> None:
-    if _in_ci():
+    if in_ci():
         pytest.fail(f"PostgreSQL is needed in CI: {reason}", pytrace=False)
     pytest.skip(reason)
 

@@ -13,7 +13,6 @@ test-only dialplan installed, and `routing` starts the service in-process (tests
 from __future__ import annotations
 
 import fcntl
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
@@ -24,11 +23,8 @@ import structlog
 
 from routing.sandbox import RunningSandbox, SandboxError, reset, up
 from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
+from tests.ci import in_ci
 from tests.e2e.harness import Ami, AmiLogin, RunningService, install_test_dialplan, start_service
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +37,7 @@ def asterisk() -> RunningSandbox:
     try:
         return up()
     except SandboxError as exc:
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"sandbox Asterisk did not come up in CI: {exc}", pytrace=False)
         pytest.skip(f"sandbox Asterisk unavailable: {exc}")
 
