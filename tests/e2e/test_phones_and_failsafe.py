@@ -467,6 +467,28 @@ async def test_after_an_asterisk_restart_the_service_logs_in_again_and_rewrites_
     assert "Local/ring-soc1@sandbox-phones" in asterisk.rx("database get routing ext/5001/dial")
 
 
+async def test_the_services_filtered_ami_session_gets_phone_states_and_action_replies(
+    routing: Routing, ami_login: AmiLogin
+) -> None:
+    """The service asks Asterisk for DeviceStateChange only; the replies to its own actions
+    (the channel list it ends lost calls by, AstDB) must still reach it."""
+    svc = await routing(municipality(), ami_login=ami_login)
+    assert svc.service.link is not None
+    await asyncio.wait_for(svc.service.link.synced.wait(), 10)
+    call = await svc.call("5001")
+    await call.wait_dial("ring-soc1")
+    channels = await svc.service.link.ami.channel_names()
+    assert any(name.startswith("Local/ring-soc1@sandbox-phones") for name in channels)
+    assert "ext/5001/dial" in await svc.service.link.ami.db_keys("routing")
+    deadline = time.monotonic() + 10
+    ringing = ("Local/ring-soc1@sandbox-phones", "INUSE")  # how the sandbox's Local phone shows it
+    while ringing not in [(r["device"], r["state"]) for r in records(svc, "device.state")]:
+        assert time.monotonic() < deadline, "no DeviceStateChange reached the service"
+        await asyncio.sleep(0.1)
+    assert not records(svc, "ami.filter_refused")
+    await call.hang_up()
+
+
 # --- the switchboard's view ---------------------------------------------------------------------------
 
 
