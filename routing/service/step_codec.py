@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from routing.policy.call import Event, EventKind
-from routing.policy.steps import CallbackOffer, Finish, Message, Ring, Step, Voicemail
+from routing.policy.steps import CallbackOffer, Finish, Message, Ring, Step, StepKind, Voicemail
 from routing.service import dialplan_variables as v
 
 # Dial's DIALSTATUS: https://docs.asterisk.org/ … Dialplan_Applications/Dial
@@ -49,7 +49,10 @@ def ring_variables(step: Ring, progress_timeout_s: float, guard_prompt: str = ""
 
 
 def play_variables(step: Message, prompt_path: str) -> dict[str, str]:
-    return {v.STEP: step.kind.value, v.TARGET: step.target, v.PROMPT: prompt_path, v.ACTION: v.PLAY}
+    """R11: after a referral message the person is known to be away; should the service die
+    now, the dialplan's fail-safe goes straight to the mailbox instead of ringing them."""
+    away = {v.RANG: "1"} if step.kind is StepKind.REFERRAL else {}
+    return {**away, v.STEP: step.kind.value, v.TARGET: step.target, v.PROMPT: prompt_path, v.ACTION: v.PLAY}
 
 
 def offer_variables(step: CallbackOffer, prompt_path: str) -> dict[str, str]:

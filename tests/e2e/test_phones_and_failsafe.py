@@ -421,6 +421,7 @@ async def test_r3_killed_during_the_referral_message(service_process: StartProce
     await call.wait_app("Playback")
     svc.kill()
     await ends_in_voicemail(call, "5001@default")
+    assert call.dialled() == []  # R11: the fail-safe does not ring a person who is away
 
 
 async def test_r3_killed_during_the_callback_offer(service_process: StartProcess, ami: Ami) -> None:

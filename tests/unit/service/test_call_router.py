@@ -160,6 +160,7 @@ async def test_r11_referral_is_played_and_logged(tmp_path: Path) -> None:
     h.referrals.set(Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")))
     play = await h.step("start")
     assert play["ROUTING_ACTION"] == "play" and play["ROUTING_STEP"] == "referral"
+    assert play["ROUTING_RANG"] == "1"  # should the service die now, the fail-safe rings no one
     spoken = Path(play["ROUTING_PROMPT"] + ".wav").read_text(encoding="utf-8")
     assert "sitter i möte och är tillbaka klockan 13" in spoken and "0 7 0 1 2 3 4 5 6 7" in spoken  # R15
     referral = h.named("call.referral")[0]
@@ -174,6 +175,7 @@ async def test_r9_recorded_prompt_is_preferred(tmp_path: Path) -> None:
     (h.prompts_dir / "soc-telefontid.wav").write_bytes(b"RIFF")
     play = await h.step("start", called="5000")
     assert play["ROUTING_PROMPT"] == str(h.prompts_dir / "soc-telefontid")
+    assert "ROUTING_RANG" not in play  # an announcement says nothing about anyone being away
 
 
 async def test_r4_hidden_caller_gets_no_offer(tmp_path: Path) -> None:
