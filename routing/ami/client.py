@@ -74,11 +74,12 @@ class AmiClient:
         action_timeout_s: float = 5.0,
         on_login: Callable[[], None] | None = None,
         events: tuple[str, ...] | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         """`events`: the only events this session needs (None: all). Asterisk then sends only
         those: with every event on, each call's dialplan steps arrive here as dozens of
         Newexten/VarSet messages to parse, slowing the event loop the calls are routed on."""
-        self._backoff = Backoff()
+        self._backoff = backoff if backoff is not None else Backoff()
         quiet = PanoramiskLog(host, port, on_failed_attempt=self._attempt_failed)
         self._events = events
 

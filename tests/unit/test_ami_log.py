@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import itertools
 import json
+import time
+
+import pytest
 
 from routing.ami.backoff import Backoff
-from routing.ami.client import PanoramiskLog
+from routing.ami.client import AmiClient, AmiError, PanoramiskLog
 from routing.structured_log import configure_logging
+from tests.ports import free_port
 
 
 def test_reconnect_attempts_are_logged_once_per_outage() -> None:
@@ -43,3 +49,25 @@ def test_each_failed_attempt_sets_the_next_delay_and_the_outage_is_logged_with_i
     assert backoff.delay_s == 8
     (line,) = [json.loads(x) for x in out.getvalue().splitlines()]
     assert (line["event"], line["next_s"]) == ("ami.unreachable", 2)
+
+
+async def test_the_client_waits_longer_after_each_refused_connection() -> None:
+    """The backoff drives panoramisk's real reconnect loop (here against a closed port)."""
+    attempts: list[float] = []
+
+    class Recorded(Backoff):
+        def failed(self) -> float:
+            attempts.append(time.monotonic())
+            return super().failed()
+
+    port = free_port()  # nothing listens there
+    client = AmiClient("127.0.0.1", port, "routing", "secret", backoff=Recorded(first_s=0.05, cap_s=0.2))
+    with pytest.raises(AmiError):
+        await client.connect(timeout_s=1)
+    await asyncio.sleep(1.0)
+    client.close()
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert len(gaps) >= 4
+    # Waits of 0.1, 0.2, then the cap: each at least what the backoff said, never shrinking.
+    assert gaps[0] >= 0.09 and gaps[1] >= 0.19 and all(g >= 0.19 for g in gaps[2:])
+    assert all(g < 0.5 for g in gaps)
