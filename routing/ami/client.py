@@ -57,6 +57,22 @@ class PanoramiskLog:
         self.unreachable = False
 
 
+class _Manager(Manager):  # type: ignore[misc]  # panoramisk has no type hints
+    """panoramisk's Manager, also telling when Asterisk refuses the login (a wrong secret or
+    user): panoramisk itself stays silent then, and Asterisk hangs up and is asked again."""
+
+    def __init__(self, *, on_login_refused: Callable[[str], None], **config: Any) -> None:
+        super().__init__(**config)
+        self._on_login_refused = on_login_refused
+
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        authenticated = bool(super().login(future))
+        if not authenticated:
+            reply = future.result()
+            self._on_login_refused(str(reply.get("Message", "")) if isinstance(reply, Message) else "")
+        return authenticated
+
+
 class AmiError(Exception):
     """An AMI action failed or timed out. Stable log id: ami.action_failed."""
 
@@ -90,6 +106,7 @@ class AmiClient:
 
         def logged_in(manager: Manager) -> None:
             quiet.logged_in()
+            self._state = "logged_in"
             manager.reconnect_timeout = self._backoff.reset()
             log.info("ami.logged_in", host=host, port=port)
             if events is None:
@@ -101,12 +118,31 @@ class AmiClient:
             task.add_done_callback(self._login_tasks.discard)
 
         def disconnected(_manager: Manager, exc: Exception | None) -> None:
-            log.warning("ami.disconnected", host=host, port=port, error=str(exc) if exc else None)
+            # Once per state change: not after each refused login (logged as such).
+            if self._state == "logged_in":
+                log.warning("ami.disconnected", host=host, port=port, error=str(exc) if exc else None)
+                self._state = "disconnected"
+
+        def login_refused(message: str) -> None:
+            next_s = self._attempt_failed()
+            if self._state != "refused":
+                self._state = "refused"
+                log.error(
+                    "ami.login_refused",
+                    host=host,
+                    port=port,
+                    username=username,
+                    reply=message,
+                    next_s=next_s,
+                    what="check asterisk.ami (username, secret) against manager.conf; retrying",
+                )
 
         # panoramisk logs in again by itself after a drop, reconnect_timeout seconds after each
         # failed attempt (read at each attempt: the backoff sets it); on_login is where state
         # is sent again (AstDB after an Asterisk restart).
-        self._manager = Manager(
+        self._state = "new"  # logged_in | disconnected | refused: one log line per change
+        self._manager = _Manager(
+            on_login_refused=login_refused,
             host=host,
             port=port,
             username=username,

@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 import yaml
+from structlog.testing import capture_logs
 
+from routing.ami.backoff import Backoff
 from routing.ami.client import AmiClient
 from routing.callback_call import CallbackResult, call_back
 from routing.policy.referral import Reason, Referral
@@ -466,6 +468,23 @@ async def test_after_an_asterisk_restart_the_service_logs_in_again_and_rewrites_
         await asyncio.sleep(0.2)
     assert records(svc, "ami.disconnected")
     assert "Local/ring-soc1@sandbox-phones" in asterisk.rx("database get routing ext/5001/dial")
+
+
+async def test_a_refused_ami_login_is_logged_once_and_retried_less_often(ami_login: AmiLogin) -> None:
+    """A wrong secret: Asterisk refuses the login and hangs up; panoramisk would ask again every
+    second in silence. One ami.login_refused line says what to check; the waits grow."""
+    backoff = Backoff(first_s=0.2, cap_s=0.8)
+    client = AmiClient(ami_login.host, ami_login.port, ami_login.username, "not-the-secret", backoff=backoff)
+    with capture_logs() as logs:
+        await client.connect()
+        await asyncio.sleep(2.5)
+        client.close()
+    events = [entry["event"] for entry in logs]
+    assert events.count("ami.login_refused") == 1
+    assert "ami.logged_in" not in events and "ami.disconnected" not in events
+    refused = next(entry for entry in logs if entry["event"] == "ami.login_refused")
+    assert refused["reply"] == "Authentication failed" and "not-the-secret" not in str(logs)  # R12
+    assert backoff.delay_s == 0.8  # refused again and again: at the cap
 
 
 async def test_the_services_filtered_ami_session_gets_phone_states_and_action_replies(
