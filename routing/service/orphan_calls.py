@@ -91,6 +91,7 @@ class OrphanCalls:
         self._store = store
         self.me = me
         self._live_channels_now = live_channels
+        self._ami_missing = False
         self._interval_s = interval_s
 
     def beat(self) -> None:
@@ -140,10 +141,14 @@ class OrphanCalls:
         if self._live_channels_now is None:
             return None
         try:
-            return await self._live_channels_now()
+            live = await self._live_channels_now()
         except AmiError as exc:
-            log.warning(exc.log_id, error=str(exc), what="calls of stopped instances checked later")
+            if not self._ami_missing:  # once per outage, not at every round
+                log.warning(exc.log_id, error=str(exc), what="calls of stopped instances checked once AMI is back")
+            self._ami_missing = True
             return None
+        self._ami_missing = False
+        return live
 
     def _end(self, call: OpenCall, instance: Instance, now: datetime) -> None:
         log.bind(call_id=call.call_id).info(
