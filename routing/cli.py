@@ -109,7 +109,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve(config, args.config, store=store))
     finally:
-        recorder.flush()  # the last call.end lines, logged as the service stopped
+        if not recorder.flush():  # the last call.end lines, logged as the service stopped
+            structlog.get_logger("routing.store").error(
+                StoreError.log_id, pending=recorder.pending, what="call events not stored at exit; the log has them"
+            )
         if args.pid_file:
             Path(args.pid_file).unlink(missing_ok=True)
 
