@@ -562,6 +562,14 @@ class AmiLogin:
     username: str
     secret: str
 
+    def config_section(self, state_dir: Path) -> dict[str, Any]:
+        """The config's `asterisk.ami` for this login; the secret goes to a 0600 file in
+        `state_dir`, never into the YAML (R12)."""
+        secret_file = state_dir / "ami.secret"
+        secret_file.write_text(self.secret + "\n", encoding="utf-8")
+        secret_file.chmod(0o600)
+        return {"host": self.host, "port": self.port, "username": self.username, "secret_file": str(secret_file)}
+
 
 @dataclass
 class RunningService:
@@ -635,15 +643,7 @@ async def start_service(
     configure_logging("json", "info", stream=log)
     asterisk_section: dict[str, Any] = {**data["asterisk"], "agi": {"listen": listen}}
     if ami_login is not None:
-        secret_file = state_dir / "ami.secret"
-        secret_file.write_text(ami_login.secret + "\n", encoding="utf-8")
-        secret_file.chmod(0o600)
-        asterisk_section["ami"] = {
-            "host": ami_login.host,
-            "port": ami_login.port,
-            "username": ami_login.username,
-            "secret_file": str(secret_file),
-        }
+        asterisk_section["ami"] = ami_login.config_section(state_dir)
     store = {"url": store_url or f"sqlite:///{(state_dir / 'routing.db').as_posix().lstrip('/')}"}
     config = build_config({**data, "asterisk": asterisk_section, "store": store})
     clock = TickingClock(at or stockholm(TUESDAY_MORNING))

@@ -301,17 +301,10 @@ async def service_process(
 
     async def start(data: dict[str, Any], referrals: tuple[Referral, ...] = ()) -> ServiceProcess:
         port = free_port()
-        secret = tmp_path / "ami.secret"
-        secret.write_text(ami_login.secret, encoding="utf-8")
         data = {
             **data,
             "asterisk": {
-                "ami": {
-                    "host": ami_login.host,
-                    "port": ami_login.port,
-                    "username": ami_login.username,
-                    "secret_file": str(secret),
-                },
+                "ami": ami_login.config_section(tmp_path),
                 "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
                 "agi": {"listen": f"127.0.0.1:{port}"},
             },
@@ -515,15 +508,8 @@ async def test_the_services_filtered_ami_session_gets_phone_states_and_action_re
 async def test_phones_shows_each_phone_state_and_referral(ami_login: AmiLogin, ami: Ami, tmp_path: Path) -> None:
     data = municipality()
     data["people"][0]["device"] = "PJSIP/offline1"
-    secret = tmp_path / "ami.secret"
-    secret.write_text(ami_login.secret, encoding="utf-8")
     data["asterisk"] = {
-        "ami": {
-            "host": ami_login.host,
-            "port": ami_login.port,
-            "username": ami_login.username,
-            "secret_file": str(secret),
-        },
+        "ami": ami_login.config_section(tmp_path),
         "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
     }
     data["store"] = {"url": f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"}
