@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
 from structlog.testing import capture_logs
 
 from routing.agi.protocol import AgiRequest
-from routing.agi.server import FastAgiServer, Limits
+from routing.agi.server import FastAgiServer, Handler, Limits
 
 REQUEST = b"agi_network_script: step\nagi_uniqueid: 1.1\nagi_arg_1: start\n\n"
 
@@ -26,13 +27,25 @@ class Recorder:
         return self.answer
 
 
+@contextlib.asynccontextmanager
+async def serving(handler: Handler, limits: Limits | None = None) -> AsyncIterator[tuple[FastAgiServer, int]]:
+    """A FastAgiServer for `handler` on a free loopback port, stopped afterwards."""
+    server = FastAgiServer(handler, limits or Limits())
+    _, port = await server.start("127.0.0.1", 0)
+    try:
+        yield server, port
+    finally:
+        await server.stop(grace_s=1)
+
+
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[FastAgiServer, Recorder, int]]:
     recorder = Recorder({"ROUTING_DIAL": "PJSIP/5001", "ROUTING_ACTION": "ring"})
-    server = FastAgiServer(recorder, Limits(header_timeout_s=0.5, handler_timeout_s=0.5, reply_timeout_s=0.5))
-    _, port = await server.start("127.0.0.1", 0)
-    yield server, recorder, port
-    await server.stop(grace_s=1)
+    async with serving(recorder, Limits(header_timeout_s=0.5, handler_timeout_s=0.5, reply_timeout_s=0.5)) as (
+        server,
+        port,
+    ):
+        yield server, recorder, port
 
 
 async def _asterisk_side(port: int, request: bytes, replies: list[bytes]) -> list[bytes]:
@@ -62,12 +75,8 @@ async def test_one_request_sets_every_variable_in_one_mset(served: tuple[FastAgi
 
 
 async def test_values_mset_cannot_carry_are_set_one_at_a_time_in_order() -> None:
-    server = FastAgiServer(Recorder({"ROUTING_PROMPT": "/var/lib/routing/a,b", "ROUTING_ACTION": "play"}))
-    _, port = await server.start("127.0.0.1", 0)
-    try:
+    async with serving(Recorder({"ROUTING_PROMPT": "/var/lib/routing/a,b", "ROUTING_ACTION": "play"})) as (_, port):
         seen = await _asterisk_side(port, REQUEST, [b"200 result=1\n", b"200 result=1\n"])
-    finally:
-        await server.stop(grace_s=1)
     assert seen == [b'SET VARIABLE ROUTING_PROMPT "/var/lib/routing/a,b"\n', b'SET VARIABLE ROUTING_ACTION "play"\n']
 
 
@@ -92,12 +101,8 @@ async def test_hangup_line_before_a_reply_is_skipped(served: tuple[FastAgiServer
 
 
 async def test_refused_command_stops_the_session() -> None:
-    server = FastAgiServer(Recorder({"ROUTING_PROMPT": "a|b", "ROUTING_ACTION": "play"}))
-    _, port = await server.start("127.0.0.1", 0)
-    try:
+    async with serving(Recorder({"ROUTING_PROMPT": "a|b", "ROUTING_ACTION": "play"})) as (_, port):
         seen = await _asterisk_side(port, REQUEST, [b"510 Invalid or unknown command\n", b"200 result=1\n"])
-    finally:
-        await server.stop(grace_s=1)
     assert len(seen) == 1
 
 
@@ -135,16 +140,12 @@ async def test_silent_peer_is_timed_out(served: tuple[FastAgiServer, Recorder, i
 
 
 async def test_slow_handler_is_timed_out_and_nothing_is_sent() -> None:
-    server = FastAgiServer(Recorder({"ROUTING_ACTION": "ring"}, delay=5), Limits(handler_timeout_s=0.2))
-    _, port = await server.start("127.0.0.1", 0)
-    try:
+    async with serving(Recorder({"ROUTING_ACTION": "ring"}, delay=5), Limits(handler_timeout_s=0.2)) as (_, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(REQUEST)
         await writer.drain()
         assert await asyncio.wait_for(reader.read(), 2) == b""
         writer.close()
-    finally:
-        await server.stop(grace_s=1)
 
 
 async def test_many_connections_at_once(served: tuple[FastAgiServer, Recorder, int]) -> None:
@@ -159,9 +160,7 @@ async def test_a_failing_handler_is_logged_and_the_request_gets_no_answer() -> N
     async def broken(request: AgiRequest) -> Mapping[str, str]:
         raise RuntimeError("the store is on fire")
 
-    server = FastAgiServer(broken)
-    _, port = await server.start("127.0.0.1", 0)
-    try:
+    async with serving(broken) as (server, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(REQUEST)
         await writer.drain()
@@ -174,5 +173,3 @@ async def test_a_failing_handler_is_logged_and_the_request_gets_no_answer() -> N
         assert await asyncio.wait_for(reader.read(), 2) == b""
         writer.close()
         assert server.active == 0
-    finally:
-        await server.stop(grace_s=1)
