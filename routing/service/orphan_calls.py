@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from routing.ami.client import AmiError
+from routing.service.call_router import FORGET_AFTER  # no call lasts longer: taken as over then
 from routing.store.base import Instance, OpenCall, Store, StoreError
 
 log = structlog.get_logger("routing.calls")
 
 STALE_AFTER = timedelta(seconds=60)
-FORGET_AFTER = timedelta(hours=8)  # without AMI, a gone instance's call is ended after this
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from structlog.testing import capture_logs
 
 from routing.ami.client import AmiError
 from routing.event_recorder import EventRecorder
-from routing.service.orphan_calls import FORGET_AFTER, STALE_AFTER, Me, OrphanCalls, is_gone, to_end
+from routing.service.call_router import FORGET_AFTER
+from routing.service.orphan_calls import STALE_AFTER, Me, OrphanCalls, is_gone, to_end
 from routing.store import open_store
 from routing.store.base import Instance, OpenCall
 from routing.structured_log import configure_logging
