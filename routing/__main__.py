@@ -2,6 +2,6 @@
 
 import sys
 
-from routing.cli import main
+from routing.cli.main import main
 
 sys.exit(main())

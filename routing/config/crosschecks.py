@@ -7,9 +7,9 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from routing.config.errors import ConfigIssue, Path, format_path
+from routing.config.hours import DAY_NAMES, parse_day_key
 from routing.config.schema import Config, FallbackItem
 from routing.config.source import Source
-from routing.policy.hours import DAY_NAMES, parse_day_key
 
 _ANSWERING = (FallbackItem.VOICEMAIL, FallbackItem.CALLBACK)
 

@@ -41,7 +41,7 @@ from routing.config.fields import (
     StoreUrl,
     TrunkTemplate,
 )
-from routing.policy.hours import parse_day_hours, parse_day_key
+from routing.config.hours import parse_day_hours, parse_day_key
 
 HOLIDAY_CATEGORIES = ("public", "de_facto", "bank", "optional")
 
@@ -81,7 +81,7 @@ def _check_country(code: str) -> str:
         return "none"
     if len(code) != 2 or not code.isalpha():
         raise ValueError(f"'{code}' is not a country code (two letters, e.g. SE) or none")
-    from routing.policy.hours import holiday_calendar
+    from routing.config.hours import holiday_calendar
 
     holiday_calendar(code, ("public",))
     return code.upper()

@@ -1,7 +1,7 @@
 """The policy engine: pure decisions, no I/O. Every rule of the telephone policy lives here.
 
-Import from the modules themselves (the config schema imports `hours`, so this package
-imports nothing at its top).
+Import from the modules themselves. The policy reads the config's types (routing.config);
+the config never imports the policy, and nothing here imports an adapter.
 
 Where each rule is decided:
 - R1 ring limit ............................. ring_limit.py (every Ring step's timeout)

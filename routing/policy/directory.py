@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from routing.config.hours import WeekSchedule, holiday_calendar, parse_day_hours
 from routing.config.schema import Config, FallbackItem, Person, Phone, Unit
-from routing.policy.hours import Calendar, WeekSchedule, holiday_calendar, parse_day_hours
+from routing.policy.hours import Calendar
 from routing.policy.ring_limit import ring_timeout_s
 
 

@@ -16,8 +16,8 @@ from routing.ami.client import AmiClient, AmiError
 from routing.config.errors import ConfigError
 from routing.config.load import load_config
 from routing.config.schema import Config
+from routing.config.secrets import SecretMissing, read_secret
 from routing.policy.directory import Directory
-from routing.secrets import SecretMissing, read_secret
 from routing.service import dialplan_variables as v
 from routing.service.asterisk_link import AsteriskLink
 from routing.service.call_router import CallRouter, now_local

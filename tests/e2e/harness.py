@@ -46,12 +46,12 @@ from zoneinfo import ZoneInfo
 import yaml
 from panoramisk import Manager
 
+from routing.calllog.setup import configure_logging
 from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
 from routing.service.runner import Service
 from routing.store import Store
-from routing.structured_log import configure_logging
 
 ACTION_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 10.0

@@ -27,9 +27,9 @@ from structlog.testing import capture_logs
 
 from routing.ami.backoff import Backoff
 from routing.ami.client import AmiClient
-from routing.callback_call import CallbackResult, call_back
 from routing.policy.referral import Reason, Referral
 from routing.sandbox import RunningSandbox
+from routing.service.callback_call import CallbackResult, call_back
 from routing.service.features import CLEARED, REFUSED
 from routing.service.outbound_calls import REFUSED_TEXT
 from routing.store import Callback, SqliteStore

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from routing.event_recorder import EventRecorder
-from routing.report import build_report, render_json
-from routing.structured_log import configure_logging
+from routing.calllog.recorder import EventRecorder
+from routing.calllog.setup import configure_logging
+from routing.reports.accessibility import build_report, render_json
 from tests.e2e.harness import RunningService, municipality
 from tests.e2e.test_inbound import finish
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from routing.config import load_config
-from routing.report import build_report, render_json
-from routing.report_html import render_html
+from routing.reports.accessibility import build_report, render_json
+from routing.reports.html import render_html
 from routing.store import SqliteStore
 
 pytestmark = [pytest.mark.e2e]

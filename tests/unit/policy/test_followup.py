@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from routing.config.hours import WeekSchedule
 from routing.policy.followup import OpenCallback, overdue_callbacks
-from routing.policy.hours import Calendar, WeekSchedule, working_seconds_between
+from routing.policy.hours import Calendar, working_seconds_between
 from tests.unit.policy.builders import STOCKHOLM, at, config, directory
 
 WORK = WeekSchedule.from_mapping({"mon-thu": "07:30-16:30", "fri": "07:30-15:00"})

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from routing.agi.protocol import AgiRequest
+from routing.calllog.setup import configure_logging
 from routing.config.schema import Config
 from routing.policy.directory import Directory
 from routing.policy.referral import Reason, Referral
 from routing.service.call_router import CallRouter
 from routing.service.prompts import Prompts
 from routing.service.referrals import MemoryReferrals
-from routing.structured_log import configure_logging
 from tests.unit.policy.builders import BASE, at
 
 UNIQUEID = "1795816916.18"

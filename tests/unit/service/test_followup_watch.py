@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 
+from routing.calllog.setup import configure_logging
 from routing.service.followup_watch import FollowUpWatch
 from routing.store import open_store
-from routing.structured_log import configure_logging
 from tests.unit.policy.builders import at, directory
 
 

@@ -13,12 +13,12 @@ import pytest
 from structlog.testing import capture_logs
 
 from routing.ami.client import AmiError
-from routing.event_recorder import EventRecorder
+from routing.calllog.recorder import EventRecorder
+from routing.calllog.setup import configure_logging
 from routing.service.call_router import FORGET_AFTER
 from routing.service.orphan_calls import STALE_AFTER, Me, OrphanCalls, is_gone, to_end
 from routing.store import open_store
 from routing.store.base import Instance, OpenCall
-from routing.structured_log import configure_logging
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ME = Me("me", "pbx1", 100)

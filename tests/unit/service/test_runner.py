@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from routing.agi.protocol import AgiRequest
+from routing.calllog.setup import configure_logging
 from routing.config import load_config
 from routing.service.runner import Service
 from routing.store import SqliteStore
-from routing.structured_log import configure_logging
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
 

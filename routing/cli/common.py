@@ -1,0 +1,81 @@
+"""What every `routing` subcommand shares: exit codes, loading the config with its errors shown."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from routing.config import Config, ConfigError, load_config
+from routing.policy.referral import Reason, Referral
+from routing.store import Store, StoreError, open_store
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran but did not reach its goal
+EXIT_USAGE = 2  # the config or the command line is wrong: nothing was done
+
+
+def load_or_report(path: str) -> Config | None:
+    """The config, or None after printing every problem (FILE:LINE:COL …) on stderr."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        count = len(exc.issues)
+        print(f"{path}: {count} error{'s' if count != 1 else ''}; nothing changed", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
+def parse_until(text: str, now: datetime) -> datetime | date:
+    """'13:00' (today, or tomorrow once that time has passed) or '2026-12-07'."""
+    if ":" in text:
+        try:
+            clock = time.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a time HH:MM") from None
+        moment = datetime.combine(now.date(), clock, now.tzinfo)
+        return moment if moment > now else moment + timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+def parse_reason(text: str) -> Reason:
+    try:
+        return Reason(text)
+    except ValueError:
+        reasons = ", ".join(r.value for r in Reason)
+        raise ValueError(f"'{text}' is not a reason: use one of {reasons}") from None
+
+
+def open_config_and_store(args: argparse.Namespace) -> tuple[Config, Store, datetime] | None:
+    config = load_or_report(args.config)
+    if config is None:
+        return None
+    try:
+        store = open_store(config.store.url)
+    except StoreError as exc:
+        print(f"routing: {exc}", file=sys.stderr)
+        return None
+    return config, store, datetime.now(ZoneInfo(config.timezone))
+
+
+def until_text(referral: Referral, now: datetime) -> str:
+    if referral.until is None:
+        return "until further notice"
+    if isinstance(referral.until, datetime):
+        return referral.until.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M")
+    return referral.until.isoformat()
+
+
+def table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,42 @@
+"""`routing demo`: real calls through the sandbox Asterisk with the admin's config (the calls
+themselves: routing.cli.demo_calls, loaded only when the demo runs)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    config = load_or_report(args.config)
+    if config is None:
+        return EXIT_USAGE
+    from routing.cli.demo_calls import run_demo  # loaded only for the demo
+    from routing.sandbox import lifecycle
+
+    was_running = lifecycle.status().running
+    print("Starting the sandbox Asterisk 22 (the first time builds it: about a minute) …")
+    sandbox = lifecycle.up()
+    print(f"Asterisk {sandbox.version} is up. Ring period shortened to 1 s for the demo.")
+    try:
+        outcomes = asyncio.run(run_demo(config, sandbox))
+    finally:
+        if not was_running and not args.keep_running:
+            lifecycle.down()
+            print("\nSandbox stopped (it was not running before the demo).")
+    ends = [e for o in outcomes for e in o.events if e["event"] == "call.end"]
+    answered = [e for e in ends if e["outcome"] not in ("abandoned", "failed")]
+    print(
+        f"\n{len(outcomes)} calls, {len(answered)} answered in the sense of R2 "
+        "(person, cover, referral, voicemail, callback)."
+    )
+    return EXIT_OK if outcomes and len(answered) == len(ends) == len(outcomes) else 1
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser("demo", help="real calls through the sandbox Asterisk with a config (as root)")
+    demo.add_argument("--config", default="config/example.yaml", metavar="FILE")
+    demo.add_argument("--keep-running", action="store_true", help="leave the sandbox Asterisk running afterwards")
+    demo.set_defaults(func=cmd_demo)

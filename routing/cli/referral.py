@@ -1,0 +1,109 @@
+"""`routing referral set|clear|list`: referrals (hänvisning, R11) by hand, for the switchboard
+and staff. They work on the store named in the config (store.url), which the running service
+shares: a referral set here takes effect for the next call at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from routing.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    open_config_and_store,
+    parse_reason,
+    parse_until,
+    table,
+    until_text,
+)
+from routing.config.schema import Config
+from routing.policy import spoken_swedish
+from routing.policy.referral import Referral
+
+
+def _person_or_report(config: Config, person: str) -> bool:
+    if any(p.id == person for p in config.people):
+        return True
+    print(f"routing: no person has the id '{person}'", file=sys.stderr)
+    return False
+
+
+def cmd_referral_set(args: argparse.Namespace) -> int:
+    opened = open_config_and_store(args)
+    if opened is None:
+        return EXIT_USAGE
+    config, store, now = opened
+    if not _person_or_report(config, args.person):
+        return EXIT_USAGE
+    try:
+        referral = Referral(
+            args.person, parse_reason(args.reason), parse_until(args.until, now) if args.until else None
+        )
+    except ValueError as exc:
+        print(f"routing referral set: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if referral.until is not None and not referral.active_at(now):
+        print("routing referral set: the return time has passed already", file=sys.stderr)
+        return EXIT_USAGE
+    store.set_referral(referral, at=now, by="cli")
+    print(f"{args.person}: {referral.reason.value}" + (f" until {until_text(referral, now)}" if referral.until else ""))
+    return EXIT_OK
+
+
+def cmd_referral_clear(args: argparse.Namespace) -> int:
+    opened = open_config_and_store(args)
+    if opened is None:
+        return EXIT_USAGE
+    config, store, _ = opened
+    if not _person_or_report(config, args.person):
+        return EXIT_USAGE
+    print(f"{args.person}: " + ("referral cleared" if store.clear_referral(args.person) else "had no referral"))
+    return EXIT_OK
+
+
+def cmd_referral_list(args: argparse.Namespace) -> int:
+    """For the switchboard: who is away, why, until when, and their mobile (R15)."""
+    opened = open_config_and_store(args)
+    if opened is None:
+        return EXIT_USAGE
+    config, store, now = opened
+    people = {p.id: p for p in config.people}
+    active = sorted((r for r in store.referrals() if r.active_at(now)), key=lambda r: r.person)
+    if not active:
+        print("nobody has a referral")
+        return EXIT_OK
+    rows = [("person", "name", "unit", "reason", "back", "mobile")]
+    for referral in active:
+        person = people.get(referral.person)
+        mobile = spoken_swedish.phone_number(person.mobile).replace(" ", "") if person and person.mobile else ""
+        rows.append(
+            (
+                referral.person,
+                person.name if person else "(not in the config)",
+                person.unit if person else "",
+                referral.reason.value,
+                until_text(referral, now),
+                mobile,
+            )
+        )
+    table(rows)
+    return EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    referral = commands.add_parser("referral", help="set, clear or list referrals (hänvisning, R11)")
+    referral_commands = referral.add_subparsers(dest="referral_command", required=True, metavar="ACTION")
+    set_ = referral_commands.add_parser("set", help="PERSON is away: callers hear why and until when")
+    set_.add_argument("person", metavar="PERSON")
+    set_.add_argument("--reason", required=True, help="lunch, meeting, errand, sick, vacation, course, …")
+    set_.add_argument("--until", metavar="HH:MM|YYYY-MM-DD", help="when PERSON is back (omit: until cleared)")
+    set_.set_defaults(func=cmd_referral_set)
+    clear = referral_commands.add_parser("clear", help="PERSON is back")
+    clear.add_argument("person", metavar="PERSON")
+    clear.set_defaults(func=cmd_referral_clear)
+    listing = referral_commands.add_parser("list", help="who is away, why, until when, mobile number")
+    listing.set_defaults(func=cmd_referral_list)
+
+    for parser in (set_, clear, listing):
+        parser.add_argument("--config", required=True, metavar="FILE")

@@ -1,0 +1,292 @@
+"""`routing report`: what telephone officers and auditors ask of accessibility (R19, R20).
+
+Pure aggregation over the store's call rows, call events and callbacks for a period; the
+renderers (table, csv, json) only format. Per unit and per person:
+calls; answered personally; R2 answer within the ring limit (%); outcomes by R2 category;
+abandoned (and after how long, median); policy violations by rule; wait median and p90;
+callbacks opened, done, overdue, median time to callback; mobile forwards (R14, R20);
+private calls (R17); blocked premium-rate attempts (R18).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from routing.config.schema import Config
+from routing.store.base import Callback
+
+OUTCOMES = ("answered", "cover", "referral", "voicemail", "callback", "abandoned", "failed", "failsafe")
+R2_ANSWERS = frozenset({"answered", "cover", "referral", "voicemail", "callback"})
+WITHIN_MARGIN_S = 1.0  # timer jitter: an answer this close to the limit is within it
+
+
+@dataclass
+class Row:
+    """One line of the report: a unit, a person, or the whole municipality."""
+
+    kind: str  # all | unit | person
+    id: str
+    name: str
+    calls: int = 0
+    answered_personally: int = 0
+    r2_within_limit: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    abandoned_after_median_s: float | None = None
+    violations: dict[str, int] = field(default_factory=dict)
+    wait_median_s: float | None = None
+    wait_p90_s: float | None = None
+    callbacks_opened: int = 0
+    callbacks_done: int = 0
+    callbacks_overdue: int = 0
+    callback_median_h: float | None = None
+    mobile_forwards: int = 0
+    private_calls: int = 0
+    premium_blocked: int = 0
+
+    @property
+    def within_limit_pct(self) -> float | None:
+        return round(100.0 * self.r2_within_limit / self.calls, 1) if self.calls else None
+
+
+WAIT_BUCKETS = ((0, 10, "0–10 s"), (10, 20, "10–20 s"), (20, 30, "20–30 s"), (30, 60, "30–60 s"), (60, None, "60 s+"))
+AGE_BUCKETS = ((0, 1, "< 1 h"), (1, 4, "1–4 h"), (4, 24, "4–24 h"), (24, None, "> 1 day"))
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    ring_limit_s: float
+    rows: list[Row]
+    calls_per_hour: list[int] = field(default_factory=lambda: [0] * 24)  # local hour of day
+    wait_histogram: dict[str, int] = field(default_factory=dict)  # R2 waits by bucket
+    open_callbacks_by_age: dict[str, int] = field(default_factory=dict)  # at the end of the period
+
+    def as_dict(self) -> dict[str, Any]:
+        rows = []
+        for row in self.rows:
+            item = asdict(row)
+            item["within_limit_pct"] = row.within_limit_pct
+            rows.append(item)
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "ring_limit_s": self.ring_limit_s,
+            "rows": rows,
+            "calls_per_hour": self.calls_per_hour,
+            "wait_histogram": self.wait_histogram,
+            "open_callbacks_by_age": self.open_callbacks_by_age,
+        }
+
+
+def _p90(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3)
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def build_report(
+    config: Config,
+    start: datetime,
+    end: datetime,
+    calls: Iterable[Mapping[str, Any]],
+    events: Iterable[Mapping[str, Any]],
+    callbacks: Iterable[Callback],
+) -> Report:
+    limit = config.ring.max_rings * config.ring.ring_period_s
+    people = {p.id: p for p in config.people}
+    by_extension = {p.extension: p for p in config.people}
+    rows: dict[tuple[str, str], Row] = {("all", ""): Row("all", "", "the municipality")}
+    for unit in config.units:
+        rows[("unit", unit.id)] = Row("unit", unit.id, unit.name)
+    for person in config.people:
+        rows[("person", person.id)] = Row("person", person.id, person.name)
+
+    def rows_for(unit: str | None, person: str | None) -> list[Row]:
+        found = [rows[("all", "")]]
+        if unit and ("unit", unit) in rows:
+            found.append(rows[("unit", unit)])
+        if person and ("person", person) in rows:
+            found.append(rows[("person", person)])
+        return found
+
+    call_list = list(calls)
+    callback_list = list(callbacks)
+    waits: dict[int, list[float]] = {}
+    abandoned_after: dict[int, list[float]] = {}
+    call_rows: dict[str, list[Row]] = {}
+    for call in call_list:
+        target_person = call["target"] if call.get("target_kind") == "person" else None
+        targets = rows_for(call.get("unit"), target_person)
+        call_rows[str(call["call_id"])] = targets
+        outcome = str(call.get("outcome") or "abandoned")
+        wait = call.get("wait_s")
+        for row in targets:
+            row.calls += 1
+            row.outcomes[outcome] = row.outcomes.get(outcome, 0) + 1
+            if outcome == "answered" and call.get("answered_step") in ("person", "unit"):
+                row.answered_personally += 1
+            if outcome in R2_ANSWERS and wait is not None and float(wait) <= limit + WITHIN_MARGIN_S:
+                row.r2_within_limit += 1
+            if outcome in R2_ANSWERS and wait is not None:
+                waits.setdefault(id(row), []).append(float(wait))
+            if outcome == "abandoned" and call.get("duration_s") is not None:
+                abandoned_after.setdefault(id(row), []).append(float(call["duration_s"]))
+
+    for event in events:
+        name = event.get("event")
+        if name == "policy.violation":
+            rule = str(event.get("rule", "?"))
+            for row in call_rows.get(str(event.get("call_id")), [rows[("all", "")]]):
+                row.violations[rule] = row.violations.get(rule, 0) + 1
+        elif name == "mobile.forward":
+            person_id = str(event.get("person"))
+            person_cfg = people.get(person_id)
+            for row in rows_for(person_cfg.unit if person_cfg else None, person_id):
+                row.mobile_forwards += 1
+        elif name in ("call.private", "outbound.blocked"):
+            caller = by_extension.get(str(event.get("extension")))
+            for row in rows_for(caller.unit if caller else None, caller.id if caller else None):
+                if name == "call.private":
+                    row.private_calls += 1
+                elif event.get("rule") == "R18" and "premium" in str(event.get("reason", "")):
+                    row.premium_blocked += 1
+
+    callback_hours: dict[int, list[float]] = {}
+    for callback in callback_list:
+        if not start <= callback.requested_at < end:
+            continue
+        person_cfg = people.get(callback.target)
+        unit_id = person_cfg.unit if person_cfg else callback.target
+        for row in rows_for(unit_id, callback.target if person_cfg else None):
+            row.callbacks_opened += 1
+            if callback.status == "done":
+                row.callbacks_done += 1
+                if callback.done_at is not None:
+                    hours = (callback.done_at - callback.requested_at).total_seconds() / 3600
+                    callback_hours.setdefault(id(row), []).append(hours)
+            if callback.overdue_at is not None:
+                row.callbacks_overdue += 1
+
+    report = Report(start, end, limit, list(rows.values()))
+    zone = ZoneInfo(config.timezone)
+    everyone = rows[("all", "")]
+    report.wait_histogram = {label: 0 for _, _, label in WAIT_BUCKETS}
+    for call in call_list:
+        started = datetime.fromisoformat(str(call["started_at"])).astimezone(zone)
+        report.calls_per_hour[started.hour] += 1
+    for wait in waits.get(id(everyone), []):
+        report.wait_histogram[_bucket(WAIT_BUCKETS, wait)] += 1
+    report.open_callbacks_by_age = {label: 0 for _, _, label in AGE_BUCKETS}
+    for callback in callback_list:
+        if callback.requested_at < end and (callback.done_at is None or callback.done_at >= end):
+            age_h = (end - callback.requested_at).total_seconds() / 3600
+            report.open_callbacks_by_age[_bucket(AGE_BUCKETS, age_h)] += 1
+
+    for row in rows.values():
+        row.wait_median_s = _median(waits.get(id(row), []))
+        row.wait_p90_s = _p90(waits.get(id(row), []))
+        row.abandoned_after_median_s = _median(abandoned_after.get(id(row), []))
+        median_h = _median(callback_hours.get(id(row), []))
+        row.callback_median_h = round(median_h, 2) if median_h is not None else None
+    return report
+
+
+def _bucket(buckets: Sequence[tuple[float, float | None, str]], value: float) -> str:
+    for low, high, label in buckets:
+        if value >= low and (high is None or value < high):
+            return label
+    return buckets[0][2]
+
+
+# -- renderers ---------------------------------------------------------------------------------
+
+COLUMNS = (
+    ("kind", "kind"),
+    ("id", "id"),
+    ("calls", "calls"),
+    ("personal", "answered_personally"),
+    ("in limit %", "within_limit_pct"),
+    ("answered", "answered"),
+    ("cover", "cover"),
+    ("referral", "referral"),
+    ("voicemail", "voicemail"),
+    ("callback", "callback"),
+    ("abandoned", "abandoned"),
+    ("wait p50", "wait_median_s"),
+    ("wait p90", "wait_p90_s"),
+    ("cb open/done/late", "callbacks"),
+    ("mobile", "mobile_forwards"),
+    ("private", "private_calls"),
+    ("blocked", "premium_blocked"),
+    ("violations", "violations"),
+)
+
+
+def cell(row: Row, key: str) -> str:
+    if key in OUTCOMES:
+        return str(row.outcomes.get(key, 0))
+    if key == "within_limit_pct":
+        value: Any = row.within_limit_pct
+    elif key == "callbacks":
+        return f"{row.callbacks_opened}/{row.callbacks_done}/{row.callbacks_overdue}"
+    elif key == "violations":
+        return " ".join(f"{rule}:{n}" for rule, n in sorted(row.violations.items())) or "-"
+    else:
+        value = getattr(row, key)
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render_table(report: Report) -> str:
+    header = [title for title, _ in COLUMNS]
+    lines = [header] + [
+        [cell(row, key) for _, key in COLUMNS] for row in report.rows if row.calls or row.kind != "person"
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    title = (
+        f"Calls {report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M}; "
+        f"ring limit {report.ring_limit_s:g} s (R1); waits in seconds; callbacks opened/done/overdue"
+    )
+    return "\n".join(
+        [title, ""] + ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
+    )
+
+
+def render_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [key for _, key in COLUMNS if key != "callbacks"]
+        + ["callbacks_opened", "callbacks_done", "callbacks_overdue", "callback_median_h", "abandoned_after_median_s"]
+    )
+    for row in report.rows:
+        writer.writerow(
+            [cell(row, key) for _, key in COLUMNS if key != "callbacks"]
+            + [
+                row.callbacks_opened,
+                row.callbacks_done,
+                row.callbacks_overdue,
+                row.callback_median_h,
+                row.abandoned_after_median_s,
+            ]
+        )
+    return out.getvalue()
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
