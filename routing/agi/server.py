@@ -25,6 +25,7 @@ from routing.agi.protocol import (
     parse_reply,
     set_variable,
 )
+from routing.calllog.events import LogId
 
 Handler = Callable[[AgiRequest], Awaitable[Mapping[str, str]]]
 log = structlog.get_logger("routing.agi")
@@ -53,7 +54,7 @@ class FastAgiServer:
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self._server = await asyncio.start_server(self._accept, host, port, limit=MAX_LINE * 2)
         address = self._server.sockets[0].getsockname()
-        log.info("agi.listening", host=address[0], port=address[1])
+        log.info(LogId.AGI_LISTENING, host=address[0], port=address[1])
         return address[0], address[1]
 
     async def stop(self, grace_s: float = 5.0) -> None:
@@ -71,7 +72,7 @@ class FastAgiServer:
         if task is None:  # pragma: no cover - always inside a task
             return
         if len(self._active) >= self._limits.max_connections:
-            log.warning("agi.overloaded", limit=self._limits.max_connections)
+            log.warning(LogId.AGI_OVERLOADED, limit=self._limits.max_connections)
             writer.close()
             return
         self._active.add(task)
@@ -91,27 +92,27 @@ class FastAgiServer:
             async with asyncio.timeout(self._limits.header_timeout_s):
                 request = await _read_request(reader)
         except EOFError:
-            log.debug("agi.closed_early", peer=str(peer))  # a port probe or a health check
+            log.debug(LogId.AGI_CLOSED_EARLY, peer=str(peer))  # a port probe or a health check
             return
         except (AgiProtocolError, TimeoutError, ValueError, ConnectionError) as exc:
-            log.warning("agi.bad_request", peer=str(peer), error=_describe(exc))
+            log.warning(LogId.AGI_BAD_REQUEST, peer=str(peer), error=_describe(exc))
             return
         try:
             async with asyncio.timeout(self._limits.handler_timeout_s):
                 variables = await self._handler(request)
         except TimeoutError:
-            log.error("agi.handler_timeout", script=request.script, uniqueid=request.uniqueid)
+            log.error(LogId.AGI_HANDLER_TIMEOUT, script=request.script, uniqueid=request.uniqueid)
             return
         except Exception:
             # A bug or a broken dependency must not take the server down: this request gets
             # no answer, and the dialplan's fail-safe finishes the call.
-            log.exception("agi.handler_failed", script=request.script, uniqueid=request.uniqueid)
+            log.exception(LogId.AGI_HANDLER_FAILED, script=request.script, uniqueid=request.uniqueid)
             return
         try:
             async with asyncio.timeout(self._limits.reply_timeout_s):
                 await self._send(reader, writer, variables)
         except (AgiProtocolError, TimeoutError, ValueError, ConnectionError) as exc:
-            log.warning("agi.send_failed", script=request.script, uniqueid=request.uniqueid, error=_describe(exc))
+            log.warning(LogId.AGI_SEND_FAILED, script=request.script, uniqueid=request.uniqueid, error=_describe(exc))
 
     async def _send(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, variables: Mapping[str, str]
@@ -136,7 +137,7 @@ class FastAgiServer:
                 # No MSet in this Asterisk (older than 13.8): this call's variables are lost
                 # (it takes the fail-safe), later calls get one SET VARIABLE each.
                 self._mset_refused = True
-                log.error("agi.mset_refused", result=reply.result, what="variables are set one at a time from now")
+                log.error(LogId.AGI_MSET_REFUSED, result=reply.result, what="variables are set one at a time from now")
             raise AgiProtocolError(f"Asterisk refused a command: {reply.code} {reply.data}")
 
 

@@ -12,6 +12,7 @@ from panoramisk import Manager
 from panoramisk.message import Message
 
 from routing.ami.backoff import Backoff
+from routing.calllog.events import LogId
 
 log = structlog.get_logger("routing.ami")
 
@@ -35,7 +36,7 @@ class PanoramiskLog:
         if not self.unreachable:
             self.unreachable = True
             log.warning(
-                "ami.unreachable", **self._where, detail="retrying, less often the longer it lasts", next_s=next_s
+                LogId.AMI_UNREACHABLE, **self._where, detail="retrying, less often the longer it lasts", next_s=next_s
             )
 
     def warning(self, message: str, *args: object, **kwargs: object) -> None:
@@ -108,7 +109,7 @@ class AmiClient:
             quiet.logged_in()
             self._state = "logged_in"
             manager.reconnect_timeout = self._backoff.reset()
-            log.info("ami.logged_in", host=host, port=port)
+            log.info(LogId.AMI_LOGGED_IN, host=host, port=port)
             if events is None:
                 if on_login is not None:
                     on_login()
@@ -120,7 +121,7 @@ class AmiClient:
         def disconnected(_manager: Manager, exc: Exception | None) -> None:
             # Once per state change: not after each refused login (logged as such).
             if self._state == "logged_in":
-                log.warning("ami.disconnected", host=host, port=port, error=str(exc) if exc else None)
+                log.warning(LogId.AMI_DISCONNECTED, host=host, port=port, error=str(exc) if exc else None)
                 self._state = "disconnected"
 
         def login_refused(message: str) -> None:
@@ -128,7 +129,7 @@ class AmiClient:
             if self._state != "refused":
                 self._state = "refused"
                 log.error(
-                    "ami.login_refused",
+                    LogId.AMI_LOGIN_REFUSED,
                     host=host,
                     port=port,
                     username=username,
@@ -172,7 +173,7 @@ class AmiClient:
                 await self.action({"Action": "Filter", "Operation": "Add", "Filter": f"Event: {name}"})
             except AmiError as exc:
                 log.warning(
-                    "ami.filter_refused",
+                    LogId.AMI_FILTER_REFUSED,
                     error=str(exc),
                     what="every AMI event is sent to the service; give its AMI user write = system",
                 )

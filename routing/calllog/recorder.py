@@ -21,28 +21,10 @@ from typing import Any
 
 import structlog
 
+from routing.calllog.events import RECORDED, LogId, RecordedEvent
 from routing.calllog.masking import NUMBER_FIELDS
-from routing.store.base import RecordedEvent, Store, StoreError
+from routing.store.base import Store, StoreError
 
-RECORDED = frozenset(
-    {
-        "call.start",
-        "call.step",
-        "call.referral",
-        "call.answered",
-        "call.no_answer",
-        "call.busy",
-        "call.unavailable",
-        "call.end",
-        "mobile.forward",
-        "callback.requested",
-        "callback.attempt",
-        "policy.violation",
-        "outbound.dial",
-        "outbound.blocked",
-        "call.private",
-    }
-)
 _NOT_STORED = {"event", "level", "timestamp", "call_id", "logger"}
 MAX_PENDING = 10_000  # events kept while the store fails (a day's calls for a large municipality)
 RETRY_S = 2.0
@@ -129,5 +111,5 @@ class EventRecorder:
             return str(exc)
         if self._failing:
             self._failing = False
-            log.warning("store.recovered", written=len(batch), dropped=self.dropped)
+            log.warning(LogId.STORE_RECOVERED, written=len(batch), dropped=self.dropped)
         return None

@@ -12,7 +12,7 @@ from routing.ami.client import AmiClient, AmiError
 from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_config_and_store, table
 from routing.config.secrets import SecretMissing, read_secret
 from routing.policy.directory import Directory
-from routing.service.callback_call import CallbackResult, call_back, device_of
+from routing.service.callback_call import CallbackResult, call_back
 from routing.store import Callback, Store
 
 
@@ -78,7 +78,7 @@ def cmd_callbacks_call(args: argparse.Namespace) -> int:
         print(f"routing callbacks call: callback {args.id} was done already ({callback.done_by})", file=sys.stderr)
         return EXIT_USAGE
     directory = Directory.from_config(config)
-    if device_of(directory, args.from_extension) is None:
+    if directory.device_of(args.from_extension) is None:
         print(f"routing callbacks call: no phone has the extension {args.from_extension}", file=sys.stderr)
         return EXIT_USAGE
     ami_config = config.asterisk.ami

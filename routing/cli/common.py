@@ -1,4 +1,5 @@
-"""What every `routing` subcommand shares: exit codes, loading the config with its errors shown."""
+"""What every `routing` subcommand shares: exit codes, the config loaded with its errors shown,
+the store opened, times and reasons parsed, a plain table printed."""
 
 from __future__ import annotations
 

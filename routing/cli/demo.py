@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from routing.calllog.events import CallEnd
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
 
 
@@ -21,18 +22,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sandbox = lifecycle.up()
     print(f"Asterisk {sandbox.version} is up. Ring period shortened to 1 s for the demo.")
     try:
-        outcomes = asyncio.run(run_demo(config, sandbox))
+        runs = asyncio.run(run_demo(config, sandbox))
     finally:
         if not was_running and not args.keep_running:
             lifecycle.down()
             print("\nSandbox stopped (it was not running before the demo).")
-    ends = [e for o in outcomes for e in o.events if e["event"] == "call.end"]
-    answered = [e for e in ends if e["outcome"] not in ("abandoned", "failed")]
+    ends = [CallEnd.from_fields(e) for run in runs for e in run.events if e["event"] == CallEnd.NAME]
+    answered = [end for end in ends if end.outcome.is_r2_answer]
     print(
-        f"\n{len(outcomes)} calls, {len(answered)} answered in the sense of R2 "
+        f"\n{len(runs)} calls, {len(answered)} answered in the sense of R2 "
         "(person, cover, referral, voicemail, callback)."
     )
-    return EXIT_OK if outcomes and len(answered) == len(ends) == len(outcomes) else 1
+    return EXIT_OK if runs and len(answered) == len(ends) == len(runs) else 1
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -50,7 +50,7 @@ class Scenario:
 
 
 @dataclass
-class Outcome:
+class ScenarioRun:
     scenario: Scenario
     events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -181,7 +181,7 @@ class _Clock:
         return self.base + timedelta(seconds=asyncio.get_running_loop().time() - self.started)
 
 
-async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print) -> list[Outcome]:
+async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print) -> list[ScenarioRun]:
     log_buffer = io.StringIO()
     configure_logging("json", stream=log_buffer, mask_numbers=config.logging.mask_numbers)
     listen = config.model_copy(
@@ -200,7 +200,7 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
     assert service.agi_address is not None
     ami = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
     await ami.connect()
-    outcomes: list[Outcome] = []
+    outcomes: list[ScenarioRun] = []
     try:
         await ami.set_global("ROUTING_AGI", f"agi://127.0.0.1:{service.agi_address[1]}")
         for number, scenario in enumerate(scenarios(config, datetime.now().astimezone()), start=1):
@@ -214,7 +214,7 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
             clock.set(scenario.at)
             mark = len(log_buffer.getvalue())
             await _place_call(ami, service, scenario, number)
-            outcome = Outcome(scenario, [json.loads(line) for line in log_buffer.getvalue()[mark:].splitlines()])
+            outcome = ScenarioRun(scenario, [json.loads(line) for line in log_buffer.getvalue()[mark:].splitlines()])
             start = next((e for e in outcome.events if e["event"] == "call.start"), None)
             call_id = start["call_id"] if start else None
             for event in outcome.events:

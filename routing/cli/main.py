@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from routing.calllog.events import LogId
 from routing.calllog.setup import configure_logging
 from routing.cli import callbacks, demo, explain, phones, referral, report, run, sandbox, tail
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
@@ -47,6 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(args)
     except KeyboardInterrupt:
-        log.info("routing.interrupted")
+        log.info(LogId.INTERRUPTED)
         return 130
     return result

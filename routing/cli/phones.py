@@ -14,6 +14,7 @@ from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_or_report,
 from routing.config.schema import Config
 from routing.config.secrets import SecretMissing, read_secret
 from routing.policy import spoken_swedish
+from routing.policy.directory import Directory
 from routing.store import StoreError, open_store
 
 STATE_WORDS = {
@@ -55,7 +56,7 @@ def cmd_phones(args: argparse.Namespace) -> int:
         print(f"routing phones: {exc}", file=sys.stderr)
         return EXIT_USAGE
     now = datetime.now(ZoneInfo(config.timezone))
-    devices = sorted({p.device for p in config.people} | {p.device for p in config.phones})
+    devices = sorted(Directory.from_config(config).devices())
     try:
         states = asyncio.run(_states(config, secret, devices))
     except AmiError as exc:

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
-from routing.reports.accessibility import build_report, render_csv, render_json, render_table
+from routing.reports.accessibility import COUNTED_EVENTS, build_report, render_csv, render_json, render_table
 from routing.reports.html import render_html
 from routing.reports.mobiles import mobiles_review, render_mobiles
 from routing.store import StoreError, open_store
@@ -51,7 +51,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             start,
             end,
             store.calls_between(start, end),
-            store.events_between(start, end, "policy.violation", "mobile.forward", "call.private", "outbound.blocked"),
+            store.events_between(start, end, *COUNTED_EVENTS),
             store.callbacks(),
         )
     except StoreError as exc:

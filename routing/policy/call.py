@@ -21,6 +21,18 @@ class Call:
             raise ValueError("Call.at must be an aware datetime (the engine never guesses a zone)")
 
 
+def caller_number(number: str, presentation: str) -> str | None:
+    """The number a callback can be made to, or None for a hidden caller (R4: no callback
+    offer, voicemail instead): presentation prohibited or unavailable, or no usable number."""
+    pres = presentation.lower()
+    if pres.startswith("prohib") or pres == "unavailable":  # Asterisk's prohib_* presentations
+        return None
+    cleaned = number.strip()
+    if not cleaned or cleaned.lower() in ("anonymous", "unknown", "restricted"):
+        return None
+    return cleaned
+
+
 class EventKind(StrEnum):
     """What Asterisk reports about the step it carried out."""
 

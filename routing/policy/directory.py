@@ -62,6 +62,16 @@ class Directory:
             | {config.switchboard.device: None}
         )
 
+    def device_of(self, extension: str) -> str | None:
+        """The Asterisk device of a person's, a shared phone's or the switchboard's extension."""
+        if extension in self.by_extension:
+            return self.by_extension[extension].device
+        if extension in self.phones:
+            return self.phones[extension].device
+        if extension == self.config.switchboard.extension:
+            return self.config.switchboard.device
+        return None
+
     def person_chain(self, person: Person) -> tuple[FallbackItem, ...]:
         return person.fallback if person.fallback is not None else self.config.fallback
 

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from routing.config.schema import FallbackItem
+from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.policy.state import RoutingState
 from routing.policy.steps import CallbackOffer, PlannedStep, Ring, StepKind, Voicemail
-
-CALLBACK_TEXT = "Vill du bli uppringd? Tryck {digit}. Annars kan du lämna ett meddelande efter tonen."
 
 
 @dataclass
@@ -133,7 +132,7 @@ class Chain:
                 target,
                 digit,
                 self.directory.config.callback.timeout_s,
-                CALLBACK_TEXT.format(digit=digit),
+                spoken_swedish.CALLBACK_OFFER.format(digit=digit),
                 ("R4",),
                 f"callback offer for {target}: press {digit}",
             )

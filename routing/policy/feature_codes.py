@@ -33,9 +33,7 @@ MAX_DAYS_AHEAD = 366
 
 
 class FeatureCodeError(ValueError):
-    """A malformed code: nothing changes, the caller hears a refusal. Log id: feature.refused."""
-
-    log_id = "feature.refused"
+    """A malformed code: nothing changes, the caller hears a refusal (logged as feature.refused)."""
 
 
 @dataclass(frozen=True)

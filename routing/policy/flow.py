@@ -7,8 +7,9 @@ not in it is a protocol error the adapter must handle (it never happens silently
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
+from routing.policy import spoken_swedish
 from routing.policy.call import Event, EventKind
 from routing.policy.planner import Plan
 from routing.policy.steps import (
@@ -23,7 +24,16 @@ from routing.policy.steps import (
     Voicemail,
 )
 
-CALLBACK_CONFIRMATION = "Tack. Vi ringer upp dig så snart vi kan."
+
+class Ending(StrEnum):
+    """How a call can end before its flow reaches a Finish."""
+
+    HANGUP = "hangup"  # the caller hung up
+    LET_GO = "let_go"  # the service let go of it (it stopped, or never heard the hangup): the fail-safe finished it
+    CUT_OFF = "cut_off"  # Asterisk itself lost the call (it restarted)
+
+
+_UNFINISHED = {Ending.HANGUP: Outcome.ABANDONED, Ending.LET_GO: Outcome.FAILSAFE, Ending.CUT_OFF: Outcome.FAILED}
 
 
 class FlowError(Exception):
@@ -140,13 +150,22 @@ class Flow:
     def _confirm_callback(self, offer: CallbackOffer, at: datetime) -> Step:
         self._reach(Outcome.CALLBACK, at, offer.target)
         self._confirming = True
-        self._step = Message(StepKind.CALLBACK, offer.target, None, CALLBACK_CONFIRMATION, ("R4",), "callback booked")
+        self._step = Message(
+            StepKind.CALLBACK, offer.target, None, spoken_swedish.CALLBACK_CONFIRMATION, ("R4",), "callback booked"
+        )
         return self._step
 
-    def _hangup(self, at: datetime) -> Step:
-        return self._finish(self.reached or Outcome.ABANDONED, at)
+    def end(self, how: Ending, at: datetime) -> Finish:
+        """The call ends now, `how`: its Finish. A flow that finished keeps its own; otherwise the
+        caller's latest R2 answer stands, and without one the ending decides (R2, R3)."""
+        if isinstance(self._step, Finish):
+            return self._step
+        return self._finish(self.reached or _UNFINISHED[how], at)
 
-    def _finish(self, outcome: Outcome, at: datetime) -> Step:
+    def _hangup(self, at: datetime) -> Step:
+        return self.end(Ending.HANGUP, at)
+
+    def _finish(self, outcome: Outcome, at: datetime) -> Finish:
         wait = (self.answered_at - self.plan.call.at).total_seconds() if self.answered_at else None
         by = self._answers[-1][2] if self._answers and outcome.is_r2_answer else None
         self._step = Finish(outcome, by, wait)

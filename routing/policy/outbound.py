@@ -31,6 +31,7 @@ class Refused:
     number: str
     rule: str
     reason: str
+    premium_rate: bool  # R18: a barred prefix without approval; else the number cannot be dialled
 
 
 def decide_outbound(dialled: str, caller_extension: str, directory: Directory) -> Outbound | Refused:
@@ -39,13 +40,14 @@ def decide_outbound(dialled: str, caller_extension: str, directory: Directory) -
     if config.private_prefix and dialled.startswith(config.private_prefix):
         number, private = dialled[len(config.private_prefix) :], True
     if not _NUMBER.fullmatch(number):
-        return Refused(number, "R18", f"'{dialled}' is not a number that can be dialled out")
+        return Refused(number, "R18", f"'{dialled}' is not a number that can be dialled out", premium_rate=False)
     barred = next((p for p in config.barred_prefixes if number.startswith(p)), None)
     person = directory.by_extension.get(caller_extension)
     rules: tuple[str, ...] = ("R17",) if private else ()
     if barred is not None:
         if person is None or person.pay_services is None:
             who = person.id if person else f"extension {caller_extension}"
-            return Refused(number, "R18", f"{barred} is a premium-rate prefix and {who} has no written permission")
+            reason = f"{barred} is a premium-rate prefix and {who} has no written permission"
+            return Refused(number, "R18", reason, premium_rate=True)
         rules += ("R18",)
     return Outbound(number, config.trunk.replace("{number}", number), private, rules)

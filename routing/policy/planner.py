@@ -11,7 +11,6 @@ from routing.policy.directory import Directory
 from routing.policy.fallback import Chain
 from routing.policy.hours import OpenState, open_state
 from routing.policy.mobile import approved_mobile_device
-from routing.policy.referral import referral_text
 from routing.policy.state import RoutingState
 from routing.policy.steps import Message, PlannedStep, Ring, StepKind
 
@@ -70,7 +69,7 @@ def _person(chain: Chain, person: Person, call: Call) -> OpenState:
                 StepKind.REFERRAL,
                 person.id,
                 None,
-                referral_text(person.name, referral, person.mobile, chain.at),
+                spoken_swedish.referral_message(person.name, referral, person.mobile, chain.at),
                 told,
                 f"{person.id} has a referral: {referral.reason}",
             )
@@ -107,10 +106,7 @@ def _unit(chain: Chain, unit: Unit, call: Call) -> OpenState:
     elif opened is OpenState.PHONE_HOURS_CLOSED:
         hours = d.phone_hours[unit.id]
         assert hours is not None  # PHONE_HOURS_CLOSED only arises where a unit sets phone hours
-        text = (
-            f"Du har ringt {unit.name}. Vår telefontid är {spoken_swedish.weekly_hours(hours)}. "
-            "Du kopplas nu till vår jourtelefon."
-        )
+        text = spoken_swedish.telephone_hours_announcement(unit.name, hours)
         chain.steps.append(
             Message(StepKind.ANNOUNCEMENT, unit.id, unit.hours_announcement, text, ("R9",), "outside telephone hours")
         )
@@ -139,7 +135,5 @@ def _phone(chain: Chain, phone: Phone) -> None:
 
 
 def _closed_announcement(d: Directory, unit: Unit) -> PlannedStep:
-    text = (
-        f"Du har ringt {unit.name}. Vi har stängt just nu. Vi har öppet {spoken_swedish.weekly_hours(d.working_hours)}."
-    )
+    text = spoken_swedish.closed_announcement(unit.name, d.working_hours)
     return Message(StepKind.ANNOUNCEMENT, unit.id, unit.hours_announcement, text, ("R6", "R9"), "outside working hours")

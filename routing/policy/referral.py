@@ -1,12 +1,11 @@
-"""Referrals (hänvisning, R11) and what the caller is told (R15: the mobile number too)."""
+"""Referrals (hänvisning, R11): who is away, why, and until when; what the caller is told is
+spoken_swedish.referral_message (R15: the mobile number too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-
-from routing.policy import spoken_swedish
 
 
 class Reason(StrEnum):
@@ -20,18 +19,6 @@ class Reason(StrEnum):
     COURSE = "course"
     PARENTAL_LEAVE = "parental_leave"
     OTHER = "other"
-
-
-_SPOKEN: dict[Reason, str] = {
-    Reason.LUNCH: "är på lunch",
-    Reason.MEETING: "sitter i möte",
-    Reason.ERRAND: "är ute i tjänsteärende",
-    Reason.SICK: "är sjuk",
-    Reason.VACATION: "har semester",
-    Reason.COURSE: "är på kurs",
-    Reason.PARENTAL_LEAVE: "är föräldraledig",
-    Reason.OTHER: "är inte på plats",
-}
 
 
 @dataclass(frozen=True)
@@ -53,14 +40,3 @@ class Referral:
         if isinstance(self.until, datetime):
             return at < self.until
         return at.date() < self.until
-
-
-def referral_text(name: str, referral: Referral, mobile: str | None, now: datetime) -> str:
-    """R11 who, why and back when; R15 the mobile number wherever there is one."""
-    text = f"{name} {_SPOKEN[referral.reason]}"
-    if referral.until is not None:
-        text += f" och är tillbaka {spoken_swedish.back_at(referral.until, now)}"
-    text += "."
-    if mobile:
-        text += f" Mobilnummer: {spoken_swedish.phone_number(mobile)}."
-    return text

@@ -22,7 +22,10 @@ class StepKind(StrEnum):
 
 
 class Outcome(StrEnum):
-    """How a call ended (`call.end` outcome); all but ABANDONED and FAILED are R2 answers."""
+    """How a call ended (`call.end` outcome). The first five are R2 answers; the others are not:
+    ABANDONED, the caller hung up first; FAILED, every step failed or Asterisk lost the call (R3);
+    FAILSAFE, the service let go of the call and Asterisk's fail-safe finished it, so what the
+    caller got is not known (only what really happened counts as an answer)."""
 
     ANSWERED = "answered"
     COVER = "cover"
@@ -31,10 +34,11 @@ class Outcome(StrEnum):
     CALLBACK = "callback"
     ABANDONED = "abandoned"
     FAILED = "failed"
+    FAILSAFE = "failsafe"
 
     @property
     def is_r2_answer(self) -> bool:
-        return self not in (Outcome.ABANDONED, Outcome.FAILED)
+        return self not in (Outcome.ABANDONED, Outcome.FAILED, Outcome.FAILSAFE)
 
 
 @dataclass(frozen=True)

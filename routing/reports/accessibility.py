@@ -14,18 +14,22 @@ import csv
 import io
 import json
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from routing.calllog.events import CallPrivate, MobileForward, OutboundBlocked, PolicyViolation
 from routing.config.schema import Config
-from routing.store.base import Callback
+from routing.policy.answer_measures import answered_personally, answered_within_ring_limit
+from routing.policy.directory import Directory
+from routing.policy.steps import Outcome
+from routing.store.base import Callback, CallRecord, StoredEvent
 
-OUTCOMES = ("answered", "cover", "referral", "voicemail", "callback", "abandoned", "failed", "failsafe")
-R2_ANSWERS = frozenset({"answered", "cover", "referral", "voicemail", "callback"})
-WITHIN_MARGIN_S = 1.0  # timer jitter: an answer this close to the limit is within it
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+# The events the report counts besides the calls themselves.
+COUNTED_EVENTS = (PolicyViolation, MobileForward, CallPrivate, OutboundBlocked)
 
 
 @dataclass
@@ -102,13 +106,14 @@ def build_report(
     config: Config,
     start: datetime,
     end: datetime,
-    calls: Iterable[Mapping[str, Any]],
-    events: Iterable[Mapping[str, Any]],
+    calls: Iterable[CallRecord],
+    events: Iterable[StoredEvent],
     callbacks: Iterable[Callback],
 ) -> Report:
-    limit = config.ring.max_rings * config.ring.ring_period_s
-    people = {p.id: p for p in config.people}
-    by_extension = {p.extension: p for p in config.people}
+    directory = Directory.from_config(config)
+    limit = directory.ring_timeout_s
+    people = directory.people
+    by_extension = directory.by_extension
     rows: dict[tuple[str, str], Row] = {("all", ""): Row("all", "", "the municipality")}
     for unit in config.units:
         rows[("unit", unit.id)] = Row("unit", unit.id, unit.name)
@@ -129,40 +134,39 @@ def build_report(
     abandoned_after: dict[int, list[float]] = {}
     call_rows: dict[str, list[Row]] = {}
     for call in call_list:
-        target_person = call["target"] if call.get("target_kind") == "person" else None
-        targets = rows_for(call.get("unit"), target_person)
-        call_rows[str(call["call_id"])] = targets
-        outcome = str(call.get("outcome") or "abandoned")
-        wait = call.get("wait_s")
+        target_person = call.target if call.target_kind == "person" else None
+        targets = rows_for(call.unit, target_person)
+        call_rows[call.call_id] = targets
+        # A call without its call.end (in progress, or its end was never stored) got no answer we know of.
+        outcome = call.outcome or Outcome.ABANDONED
+        wait = call.wait_s
         for row in targets:
             row.calls += 1
-            row.outcomes[outcome] = row.outcomes.get(outcome, 0) + 1
-            if outcome == "answered" and call.get("answered_step") in ("person", "unit"):
+            row.outcomes[outcome.value] += 1
+            if answered_personally(outcome, call.answered_step):
                 row.answered_personally += 1
-            if outcome in R2_ANSWERS and wait is not None and float(wait) <= limit + WITHIN_MARGIN_S:
+            if answered_within_ring_limit(outcome, wait, limit):
                 row.r2_within_limit += 1
-            if outcome in R2_ANSWERS and wait is not None:
-                waits.setdefault(id(row), []).append(float(wait))
-            if outcome == "abandoned" and call.get("duration_s") is not None:
-                abandoned_after.setdefault(id(row), []).append(float(call["duration_s"]))
+            if outcome.is_r2_answer and wait is not None:
+                waits.setdefault(id(row), []).append(wait)
+            if outcome is Outcome.ABANDONED and call.duration_s is not None:
+                abandoned_after.setdefault(id(row), []).append(call.duration_s)
 
-    for event in events:
-        name = event.get("event")
-        if name == "policy.violation":
-            rule = str(event.get("rule", "?"))
-            for row in call_rows.get(str(event.get("call_id")), [rows[("all", "")]]):
-                row.violations[rule] = row.violations.get(rule, 0) + 1
-        elif name == "mobile.forward":
-            person_id = str(event.get("person"))
-            person_cfg = people.get(person_id)
-            for row in rows_for(person_cfg.unit if person_cfg else None, person_id):
+    for stored in events:
+        event = stored.event
+        if isinstance(event, PolicyViolation):
+            for row in call_rows.get(str(stored.call_id), [rows[("all", "")]]):
+                row.violations[event.rule] = row.violations.get(event.rule, 0) + 1
+        elif isinstance(event, MobileForward):
+            person_cfg = people.get(event.person)
+            for row in rows_for(person_cfg.unit if person_cfg else None, event.person):
                 row.mobile_forwards += 1
-        elif name in ("call.private", "outbound.blocked"):
-            caller = by_extension.get(str(event.get("extension")))
+        elif isinstance(event, CallPrivate | OutboundBlocked):
+            caller = by_extension.get(event.extension)
             for row in rows_for(caller.unit if caller else None, caller.id if caller else None):
-                if name == "call.private":
+                if isinstance(event, CallPrivate):
                     row.private_calls += 1
-                elif event.get("rule") == "R18" and "premium" in str(event.get("reason", "")):
+                elif event.premium_rate:
                     row.premium_blocked += 1
 
     callback_hours: dict[int, list[float]] = {}
@@ -186,7 +190,7 @@ def build_report(
     everyone = rows[("all", "")]
     report.wait_histogram = {label: 0 for _, _, label in WAIT_BUCKETS}
     for call in call_list:
-        started = datetime.fromisoformat(str(call["started_at"])).astimezone(zone)
+        started = datetime.fromisoformat(call.started_at).astimezone(zone)
         report.calls_per_hour[started.hour] += 1
     for wait in waits.get(id(everyone), []):
         report.wait_histogram[_bucket(WAIT_BUCKETS, wait)] += 1

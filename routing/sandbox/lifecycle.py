@@ -13,6 +13,7 @@ from pathlib import Path
 
 import structlog
 
+from routing.calllog.events import LogId
 from routing.sandbox import asterisk_config, credentials, process, rootfs
 from routing.sandbox.credentials import Credentials
 from routing.sandbox.settings import (
@@ -128,7 +129,7 @@ def up(settings: SandboxSettings | None = None) -> RunningSandbox:
             # The config was just rewritten: let the dialplan follow it.
             process.rx(settings, "dialplan reload")
         version = _version(settings)
-    log.info("sandbox.up", pid=pid, version=version, boot_seconds=round(boot_seconds, 1))
+    log.info(LogId.SANDBOX_UP, pid=pid, version=version, boot_seconds=round(boot_seconds, 1))
     return RunningSandbox(settings, creds, pid, version, build_seconds, boot_seconds)
 
 

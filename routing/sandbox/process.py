@@ -11,6 +11,7 @@ from pathlib import Path
 
 import structlog
 
+from routing.calllog.events import LogId
 from routing.sandbox.rootfs import mounts_under
 from routing.sandbox.settings import SandboxError, SandboxSettings
 
@@ -202,7 +203,7 @@ def start(settings: SandboxSettings, timeout: float = READY_TIMEOUT_S) -> int:
         )
     _children[child.pid] = child
     settings.pid_file.write_text(f"{child.pid}\n", encoding="utf-8")
-    log.info("sandbox.asterisk_started", pid=child.pid, log=str(settings.log_file))
+    log.info(LogId.SANDBOX_ASTERISK_STARTED, pid=child.pid, log=str(settings.log_file))
     try:
         wait_ready(settings, child.pid, timeout)
     except SandboxError:
@@ -234,12 +235,12 @@ def stop(settings: SandboxSettings, timeout: float = STOP_TIMEOUT_S) -> bool:
     with contextlib.suppress(subprocess.TimeoutExpired):
         rx_result(settings, "core stop now", timeout=10)
     if not _wait_exit(pid, timeout):
-        log.warning("sandbox.asterisk_sigterm", pid=pid)
+        log.warning(LogId.SANDBOX_ASTERISK_SIGTERM, pid=pid)
         _signal(pid, signal.SIGTERM)
         if not _wait_exit(pid, 5):
-            log.warning("sandbox.asterisk_sigkill", pid=pid)
+            log.warning(LogId.SANDBOX_ASTERISK_SIGKILL, pid=pid)
             _signal(pid, signal.SIGKILL)
             _wait_exit(pid, 5)
     settings.pid_file.unlink(missing_ok=True)
-    log.info("sandbox.asterisk_stopped", pid=pid)
+    log.info(LogId.SANDBOX_ASTERISK_STOPPED, pid=pid)
     return True

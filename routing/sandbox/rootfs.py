@@ -15,6 +15,7 @@ from pathlib import Path
 
 import structlog
 
+from routing.calllog.events import LogId
 from routing.sandbox.settings import NotRootError, SandboxError, SandboxSettings
 
 log = structlog.get_logger()
@@ -83,7 +84,7 @@ def ensure_mmdebstrap() -> str:
     found = shutil.which("mmdebstrap")
     if found:
         return found
-    log.info("sandbox.installing_mmdebstrap")
+    log.info(LogId.SANDBOX_INSTALLING_MMDEBSTRAP)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     # A fresh machine's package lists may be empty or stale.
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "mmdebstrap"]):
@@ -132,12 +133,12 @@ def build(settings: SandboxSettings) -> float:
     base.mkdir(parents=True, exist_ok=True)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     for stale in base.glob(f"{BUILDING_PREFIX}*"):
-        log.info("sandbox.removing_stale_build", path=str(stale))
+        log.info(LogId.SANDBOX_REMOVING_STALE_BUILD, path=str(stale))
         safe_rmtree(stale)
     mmdebstrap = ensure_mmdebstrap()
     target = base / f"{BUILDING_PREFIX}{os.getpid()}"
     started = time.monotonic()
-    log.info("sandbox.building_root", target=str(settings.root_dir), log=str(settings.build_log_file))
+    log.info(LogId.SANDBOX_BUILDING_ROOT, target=str(settings.root_dir), log=str(settings.build_log_file))
     try:
         with open(settings.build_log_file, "w", encoding="utf-8") as build_log:
             result = subprocess.run(
@@ -168,7 +169,7 @@ def build(settings: SandboxSettings) -> float:
         safe_rmtree(target)
         raise
     elapsed = time.monotonic() - started
-    log.info("sandbox.root_built", seconds=round(elapsed, 1))
+    log.info(LogId.SANDBOX_ROOT_BUILT, seconds=round(elapsed, 1))
     return elapsed
 
 

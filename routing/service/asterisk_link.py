@@ -11,6 +11,7 @@ import structlog
 from panoramisk.message import Message
 
 from routing.ami.client import AmiClient, AmiError
+from routing.calllog.events import LogId
 from routing.service.device_states import DeviceStates
 from routing.service.failsafe import FAMILY
 
@@ -82,7 +83,7 @@ class AsteriskLink:
             log.error(exc.log_id, error=str(exc), what="fail-safe entries not synced; retried at next login")
             return
         log.info(
-            "astdb.synced",
+            LogId.ASTDB_SYNCED,
             entries=len(wanted),
             removed=len(stale),
             unavailable=len(self.states.unavailable()),

@@ -1,10 +1,7 @@
 """The FastAGI handler: each request from the dialplan becomes an engine event, and the
-engine's next step becomes channel variables. Every call step is logged (one JSON line each).
-
-Event vocabulary (`event` field; `call_id` is Asterisk's linkedid; README has the fields):
-call.start, call.step, call.referral, call.answered, call.no_answer, call.busy,
-call.unavailable, mobile.forward, callback.requested, call.end, policy.violation, and for
-faults call.unknown, agi.bad_result, flow.bad_event, store.error.
+engine's next step becomes channel variables. Every call step is logged (one JSON line each,
+from routing.calllog.events; `call_id` is Asterisk's linkedid). The policy decides, including
+what a call's end means and what breaches a rule; this module only translates and logs.
 """
 
 from __future__ import annotations
@@ -18,13 +15,32 @@ from typing import Any, Protocol
 import structlog
 
 from routing.agi.protocol import AgiRequest
-from routing.policy.call import Call, Event, EventKind
+from routing.calllog.events import (
+    CallAnswered,
+    CallbackRequested,
+    CallBusy,
+    CallEnd,
+    CallNoAnswer,
+    CallReferral,
+    CallRefusedDraining,
+    CallStart,
+    CallStep,
+    CallUnavailable,
+    CallUnknown,
+    LogId,
+    MobileForward,
+    PolicyViolation,
+    emit,
+)
+from routing.policy import spoken_swedish
+from routing.policy.call import Call, Event, EventKind, caller_number
 from routing.policy.directory import Directory
-from routing.policy.flow import Flow, FlowError
+from routing.policy.flow import Ending, Flow, FlowError
 from routing.policy.planner import Plan, plan_call
 from routing.policy.ring_limit import rings_heard
 from routing.policy.state import RoutingState
 from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Ring, Step, StepKind, Voicemail
+from routing.policy.violations import Violation, overlong_ring, unanswered
 from routing.service import dialplan_variables as v
 from routing.service import step_codec
 from routing.service.device_states import DeviceStates
@@ -39,7 +55,6 @@ class CallbackStore(Protocol):
 
 log = structlog.get_logger("routing.calls")
 
-R1_MARGIN_S = 2.0  # a ring step measured longer than its limit by this much is an R1 violation
 FORGET_AFTER = timedelta(hours=8)  # a call whose hangup never reached us is dropped after this
 
 
@@ -98,18 +113,18 @@ class CallRouter:
         if script == v.SCRIPT_HANGUP:
             self._hangup(request.uniqueid, _arg(args, v.ARG_DETAIL))
             return {}
-        log.warning("agi.unknown_script", script=script)
+        log.warning(LogId.AGI_UNKNOWN_SCRIPT, script=script)
         return step_codec.FAILSAFE
 
     # -- the dialplan's requests -------------------------------------------------------------
 
     async def _start(self, request: AgiRequest) -> Mapping[str, str]:
         if self.draining:
-            log.info("call.refused_draining", channel=request.channel)
+            emit(log, CallRefusedDraining(channel=request.channel))
             return step_codec.FAILSAFE
         self._forget_lost_calls()
         now = self._clock()
-        caller = _caller_number(request.get("agi_callerid"), _arg(request.args, v.ARG_CALLERPRES))
+        caller = caller_number(request.get("agi_callerid"), _arg(request.args, v.ARG_CALLERPRES))
         internal = _arg(request.args, v.ARG_INTERNAL) == "1"
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
@@ -138,19 +153,21 @@ class CallRouter:
             log=log.bind(call_id=call_id),
         )
         self.calls[request.uniqueid] = active
-        active.log.info(
-            "call.start",
-            called=call.called,
-            caller=caller,
-            hidden=caller is None,
-            internal=internal,
-            target_kind=plan.target_kind,
-            target=plan.target,
-            unit=_unit_of(self.directory, plan),
-            hours=plan.open_state.value,
-            channel=request.channel,
-            instance=self._instance or None,
-            notes=list(plan.notes) or None,
+        emit(
+            active.log,
+            CallStart(
+                called=call.called,
+                caller=caller,
+                hidden=caller is None,
+                internal=internal,
+                target_kind=plan.target_kind,
+                target=plan.target,
+                unit=_unit_of(self.directory, plan),
+                hours=plan.open_state.value,
+                channel=request.channel,
+                instance=self._instance or None,
+                notes=list(plan.notes) or None,
+            ),
         )
         return await self._issue(active, flow.start(), plan)
 
@@ -159,7 +176,7 @@ class CallRouter:
         if active is None:
             # The service restarted mid-call, or the dialplan skipped the start: Asterisk's
             # own fail-safe finishes the call rather than the caller hearing nothing.
-            log.warning("call.unknown", uniqueid=request.uniqueid, dialplan_event=event)
+            emit(log, CallUnknown(uniqueid=request.uniqueid, dialplan_event=event))
             return step_codec.FAILSAFE
         step = active.flow.step
         if step is None or isinstance(step, Finish):
@@ -180,7 +197,7 @@ class CallRouter:
         step = active.flow.step
         if step.mobile is not None and channel.startswith(step_codec.MOBILE_LEG):
             # R14/R20: the call went on to the approved mobile (after the key press): a cost.
-            active.log.info("mobile.forward", person=step.target, rules=["R14", "R20"])
+            emit(active.log, MobileForward(person=step.target, rules=["R14", "R20"]))
         self._record_ring_result(
             active, step, Event(EventKind.ANSWERED, now), (now - active.step_started).total_seconds()
         )
@@ -201,7 +218,7 @@ class CallRouter:
                     event = dialled  # answered, and the U() report did not reach us
                 self._record_ring_result(active, step, event, rang_s)
             active.flow.feed(event)
-        self._end(active, now)
+        self._end(active, now, Ending.HANGUP)
 
     # -- engine steps and their log lines ----------------------------------------------------
 
@@ -232,31 +249,32 @@ class CallRouter:
                 )
             except StoreError as exc:
                 active.log.error(exc.log_id, error=str(exc), what="callback not stored")
-        active.log.info("callback.requested", target=offer.target, caller=caller, callback_id=callback_id)
+        emit(active.log, CallbackRequested(target=offer.target, caller=caller, callback_id=callback_id))
 
     async def _issue(self, active: ActiveCall, step: Step, plan: Plan) -> Mapping[str, str]:
         active.step_started = self._clock()
         if isinstance(step, Finish):
             return step_codec.finish_variables(step)
-        fields: dict[str, Any] = {"step": step.kind.value, "target": step.target, "rules": list(step.rules)}
+        logged = CallStep(step=step.kind.value, target=step.target, rules=list(step.rules))
         if isinstance(step, Ring):
-            fields.update(devices=list(step.devices), timeout_s=step.timeout_s)
+            logged = replace(logged, devices=list(step.devices), timeout_s=step.timeout_s)
             guard = ""
             if step.mobile is not None:
                 person = self.directory.people.get(step.target)
-                guard = await self._prompts.path_for(None, mobile_guard_text(person.name if person else step.target))
+                guard_text = spoken_swedish.mobile_guard(person.name if person else step.target)
+                guard = await self._prompts.path_for(None, guard_text)
             variables = step_codec.ring_variables(step, self._progress_timeout_s, guard)
         elif isinstance(step, Voicemail):
-            fields.update(mailbox=step.mailbox)
+            logged = replace(logged, mailbox=step.mailbox)
             variables = step_codec.voicemail_variables(step)
         elif isinstance(step, CallbackOffer):
             variables = step_codec.offer_variables(step, await self._prompts.path_for(None, step.text))
         else:
             assert isinstance(step, Message)
             prompt = await self._prompts.path_for(step.prompt, step.text)
-            fields.update(prompt=prompt)
+            logged = replace(logged, prompt=prompt)
             variables = step_codec.play_variables(step, prompt)
-        active.log.info("call.step", **fields)
+        emit(active.log, logged)
         if isinstance(step, Message) and step.kind is StepKind.REFERRAL:
             self._log_referral(active, step, plan)
         return variables
@@ -266,7 +284,7 @@ class CallRouter:
         referral = active.state.referral(step.target, local)
         if referral is not None:
             until = referral.until.isoformat() if referral.until is not None else None
-            active.log.info("call.referral", person=step.target, reason=referral.reason.value, until=until)
+            emit(active.log, CallReferral(person=step.target, reason=referral.reason.value, until=until))
 
     def _record_ring_result(self, active: ActiveCall, step: Ring, event: Event, rang_s: float | None) -> None:
         period = self.directory.config.ring.ring_period_s
@@ -274,51 +292,32 @@ class CallRouter:
         rings = rings_heard(rang, period)
         if event.kind is EventKind.ANSWERED:
             wait = (event.at - active.started).total_seconds()
-            active.log.info("call.answered", by=step.target, step=step.kind.value, wait_s=round(wait, 3), rings=rings)
+            emit(active.log, CallAnswered(by=step.target, step=step.kind.value, wait_s=round(wait, 3), rings=rings))
         elif event.kind is EventKind.NO_ANSWER:
-            active.log.info("call.no_answer", target=step.target, rings=rings, rang_s=round(rang, 3))
+            emit(active.log, CallNoAnswer(target=step.target, rings=rings, rang_s=round(rang, 3)))
         elif event.kind is EventKind.BUSY:
-            active.log.info("call.busy", target=step.target)
+            emit(active.log, CallBusy(target=step.target))
         elif event.kind in (EventKind.UNAVAILABLE, EventKind.FAILED):
-            active.log.info("call.unavailable", target=step.target, status=event.kind.value)
-        if rang > step.timeout_s + R1_MARGIN_S:
-            active.log.warning(
-                "policy.violation", rule="R1", detail=f"{step.target} rang {rang:.1f} s, limit {step.timeout_s:g} s"
-            )
+            emit(active.log, CallUnavailable(target=step.target, status=event.kind.value))
+        _log_violation(active.log, overlong_ring(step, rang))
 
-    def _end(self, active: ActiveCall, now: datetime, *, lost: bool = False, cut_off: bool = False) -> None:
-        """The call's one call.end. `lost`: the service lets go of a call still in progress
-        (it stops, or never heard the hangup); Asterisk's fail-safe finishes such a call, so
-        an unfinished flow ends as `failsafe` unless the caller had an R2 answer already.
-        `cut_off`: Asterisk itself lost the call (it restarted): `failed`, an R3 violation."""
+    def _end(self, active: ActiveCall, now: datetime, how: Ending) -> None:
+        """The call's one call.end; the flow says what its ending means (Flow.end)."""
         if active.ended:
             return
         active.ended = True
-        step = active.flow.step
-        if isinstance(step, Finish):
-            outcome, wait, by = step.outcome.value, step.wait_s, step.by
-        else:
-            reached = active.flow.reached
-            answered_at = active.flow.answered_at
-            unfinished = "failed" if cut_off else "failsafe" if lost else Outcome.ABANDONED.value
-            outcome = reached.value if reached is not None else unfinished
-            wait = (answered_at - active.started).total_seconds() if answered_at is not None else None
-            by = None
-        fields: dict[str, Any] = {
-            "outcome": outcome,
-            "wait_s": round(wait, 3) if wait is not None else None,
-            "by": by,
-            "duration_s": round((now - active.started).total_seconds(), 3),
-        }
-        if lost or cut_off:
-            fields["lost"] = True
-        active.log.info("call.end", **fields)
-        if cut_off and outcome == Outcome.FAILED.value:
-            active.log.warning("policy.violation", rule="R3", detail="the call was cut off: Asterisk restarted")
-        elif outcome == Outcome.FAILED.value:
-            active.log.warning(
-                "policy.violation", rule="R3", detail="every step failed: the dialplan fail-safe answered"
-            )
+        finish = active.flow.end(how, now)
+        emit(
+            active.log,
+            CallEnd(
+                outcome=finish.outcome,
+                wait_s=round(finish.wait_s, 3) if finish.wait_s is not None else None,
+                by=finish.by,
+                duration_s=round((now - active.started).total_seconds(), 3),
+                lost=how is not Ending.HANGUP,
+            ),
+        )
+        _log_violation(active.log, unanswered(finish, how))
 
     def forget_gone_channels(self, live: set[str], asked_at: float) -> None:
         """Calls whose channel Asterisk no longer has (it restarted) end now, once; calls begun
@@ -327,7 +326,7 @@ class CallRouter:
         for uniqueid, active in list(self.calls.items()):
             if active.channel and active.channel not in live and active.registered_at < asked_at:
                 del self.calls[uniqueid]
-                self._end(active, now, cut_off=True)
+                self._end(active, now, Ending.CUT_OFF)
 
     def let_go(self) -> None:
         """The service stops: every call still in progress gets its call.end now (marked lost);
@@ -335,7 +334,7 @@ class CallRouter:
         now = self._clock()
         for uniqueid, active in list(self.calls.items()):
             del self.calls[uniqueid]
-            self._end(active, now, lost=True)
+            self._end(active, now, Ending.LET_GO)
 
     def _forget_lost_calls(self) -> None:
         """Calls whose hangup never reached the service (it was down then) end in the log."""
@@ -343,7 +342,7 @@ class CallRouter:
         for uniqueid, active in list(self.calls.items()):
             if now - active.started > FORGET_AFTER:
                 del self.calls[uniqueid]
-                self._end(active, now, lost=True)
+                self._end(active, now, Ending.LET_GO)
 
 
 def _unit_of(directory: Directory, plan: Plan) -> str | None:
@@ -357,20 +356,10 @@ def _unit_of(directory: Directory, plan: Plan) -> str | None:
     return None
 
 
-def mobile_guard_text(name: str) -> str:
-    return f"Samtal till {name}. Tryck 1 för att ta emot samtalet."
+def _log_violation(logger: Any, violation: Violation | None) -> None:
+    if violation is not None:
+        emit(logger, PolicyViolation(rule=violation.rule, detail=violation.detail))
 
 
 def _arg(args: tuple[str, ...], index: int) -> str:
     return args[index] if index < len(args) else ""
-
-
-def _caller_number(number: str, presentation: str) -> str | None:
-    """None for a hidden number: presentation prohibited, or no usable digits (R4)."""
-    pres = presentation.lower()
-    if pres.startswith("prohib") or pres == "unavailable":
-        return None
-    cleaned = number.strip()
-    if not cleaned or cleaned.lower() in ("anonymous", "unknown", "restricted"):
-        return None
-    return cleaned

@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import structlog
 from panoramisk.message import Message
 
 from routing.ami.client import AmiClient
+from routing.calllog.events import CallbackAttempt, CallbackCalling, emit
+from routing.policy.call import EventKind
 from routing.policy.directory import Directory
+from routing.service.step_codec import dial_status
 from routing.store.base import Callback, Store
 
 log = structlog.get_logger("routing.callbacks")
@@ -24,30 +28,32 @@ log = structlog.get_logger("routing.callbacks")
 WAIT_FOR_RESULT_S = 90.0  # the caller's phone rings at most 60 s once the employee answered
 
 
-@dataclass(frozen=True)
-class CallbackResult:
-    outcome: str  # answered | employee_no_answer | busy | no_answer | unavailable | failed
-    done: bool
+class CallbackOutcome(StrEnum):
+    """What became of one attempt (`callback.attempt` outcome); only ANSWERED makes it done."""
+
+    ANSWERED = "answered"
+    EMPLOYEE_NO_ANSWER = "employee_no_answer"  # the employee's phone was not answered: nobody was called
+    EMPLOYEE_HUNG_UP = "employee_hung_up"  # while the caller's phone rang
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
 
 
-_DIALSTATUS = {
-    "ANSWER": "answered",
-    "BUSY": "busy",
-    "NOANSWER": "no_answer",
-    "CHANUNAVAIL": "unavailable",
-    "CONGESTION": "unavailable",
-    "CANCEL": "employee_hung_up",
+# The caller leg's DIALSTATUS, read as the calls' own Dial is (step_codec.dial_status).
+_CALLER_LEG = {
+    EventKind.ANSWERED: CallbackOutcome.ANSWERED,
+    EventKind.BUSY: CallbackOutcome.BUSY,
+    EventKind.NO_ANSWER: CallbackOutcome.NO_ANSWER,
+    EventKind.UNAVAILABLE: CallbackOutcome.UNAVAILABLE,
+    EventKind.HANGUP: CallbackOutcome.EMPLOYEE_HUNG_UP,
 }
 
 
-def device_of(directory: Directory, extension: str) -> str | None:
-    if extension in directory.by_extension:
-        return directory.by_extension[extension].device
-    if extension in directory.phones:
-        return directory.phones[extension].device
-    if extension == directory.config.switchboard.extension:
-        return directory.config.switchboard.device
-    return None
+@dataclass(frozen=True)
+class CallbackResult:
+    outcome: CallbackOutcome
+    done: bool
 
 
 async def call_back(
@@ -59,11 +65,11 @@ async def call_back(
     ami: AmiClient,
     now: datetime,
 ) -> CallbackResult:
-    device = device_of(directory, from_extension)
+    device = directory.device_of(from_extension)
     if device is None:
         raise ValueError(f"no phone has the extension {from_extension}")
     exten = f"cb{callback.id}"
-    result: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    result: asyncio.Future[CallbackOutcome] = asyncio.get_running_loop().create_future()
 
     def on_event(message: Message) -> None:
         if (
@@ -71,11 +77,14 @@ async def call_back(
             and message.get("UserEvent") == "RoutingCallback"
             and message.get("Id") == str(callback.id)
         ):
-            result.set_result(_DIALSTATUS.get(str(message.get("Status", "")).upper(), "failed"))
+            status = dial_status(str(message.get("Status", "")))
+            result.set_result(_CALLER_LEG.get(status, CallbackOutcome.FAILED))
 
     ami.on_event("UserEvent", on_event)
-    bound = log.bind(callback_id=callback.id, target=callback.target, by=from_extension)
-    bound.info("callback.calling", device=device, caller=callback.caller)
+    calling = CallbackCalling(
+        callback_id=callback.id, target=callback.target, by=from_extension, device=device, caller=callback.caller
+    )
+    emit(log, calling)
     response = await ami.originate(
         device,
         context="routing-callback",
@@ -88,13 +97,18 @@ async def call_back(
         timeout_ms=int(directory.ring_timeout_s * 1000),
     )
     if response is None or response.get("Response") != "Success":
-        outcome = "employee_no_answer"  # the employee's phone was not answered: nobody was called
+        outcome = CallbackOutcome.EMPLOYEE_NO_ANSWER
     else:
         try:
             outcome = await asyncio.wait_for(result, WAIT_FOR_RESULT_S)
         except TimeoutError:
-            outcome = "failed"
-    store.record_attempt(callback.id, at=now, outcome=outcome)
-    done = outcome == "answered" and store.mark_done(callback.id, at=now, by=from_extension)
-    bound.info("callback.attempt", outcome=outcome, done=done)
+            outcome = CallbackOutcome.FAILED
+    store.record_attempt(callback.id, at=now, outcome=outcome.value)
+    done = outcome is CallbackOutcome.ANSWERED and store.mark_done(callback.id, at=now, by=from_extension)
+    emit(
+        log,
+        CallbackAttempt(
+            callback_id=callback.id, target=callback.target, by=from_extension, outcome=outcome.value, done=done
+        ),
+    )
     return CallbackResult(outcome, done)

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import structlog
 
+from routing.calllog.events import DeviceState, emit
+
 log = structlog.get_logger("routing.devices")
 
 UNREACHABLE = frozenset({"UNAVAILABLE", "INVALID"})
@@ -28,7 +30,7 @@ class DeviceStates:
         state = state.upper()
         if self._states.get(device) != state:
             self._states[device] = state
-            log.info("device.state", device=device, state=state)
+            emit(log, DeviceState(device=device, state=state))
 
     def state(self, device: str) -> str:
         return self._states.get(device, "UNKNOWN")

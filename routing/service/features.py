@@ -13,20 +13,16 @@ from datetime import datetime
 import structlog
 
 from routing.agi.protocol import AgiRequest
+from routing.calllog.events import FeatureRefused, ReferralCleared, ReferralSet, emit
+from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.policy.feature_codes import ClearReferral, FeatureCodeError, SetReferral, parse_feature_code
-from routing.policy.referral import referral_text
 from routing.service import dialplan_variables as v
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store.base import StoreError
 
 log = structlog.get_logger("routing.features")
-
-REFUSED = "Koden kunde inte tolkas. Ingenting har ändrats."
-UNKNOWN_PHONE = "Din anknytning finns inte i katalogen. Ingenting har ändrats."
-CLEARED = "Hänvisningen är borttagen. Dina samtal kopplas till dig igen."
-NOT_SAVED = "Hänvisningen kunde inte sparas. Försök igen eller kontakta växeln."
 
 
 class FeatureCodes:
@@ -53,8 +49,8 @@ class FeatureCodes:
         directory = self._directory()
         person = directory.by_extension.get(extension)
         if person is None:
-            log.warning("feature.refused", code=dialled, extension=extension, error="unknown extension")
-            return UNKNOWN_PHONE, False
+            emit(log, FeatureRefused(code=dialled, extension=extension, error="unknown extension"))
+            return spoken_swedish.FEATURE_UNKNOWN_PHONE, False
         now = directory.calendar.local(self._clock())
         features = directory.config.features
         try:
@@ -66,19 +62,21 @@ class FeatureCodes:
                 clear_code=features.referral_clear,
             )
         except FeatureCodeError as exc:
-            log.warning(exc.log_id, code=dialled, person=person.id, error=str(exc))
-            return REFUSED, False
+            emit(log, FeatureRefused(code=dialled, person=person.id, error=str(exc)))
+            return spoken_swedish.FEATURE_REFUSED, False
         try:
             if isinstance(action, ClearReferral):
                 self._referrals.clear_referral(person.id)
-                log.info("referral.cleared", person=person.id, by=f"phone:{extension}")
-                return CLEARED, True
+                emit(log, ReferralCleared(person=person.id, by=f"phone:{extension}"))
+                return spoken_swedish.REFERRAL_CLEARED, True
             assert isinstance(action, SetReferral)
             self._referrals.set_referral(action.referral, at=now, by=f"phone:{extension}")
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc), person=person.id)
-            return NOT_SAVED, False
+            return spoken_swedish.REFERRAL_NOT_SAVED, False
         referral = action.referral
         until = referral.until.isoformat() if referral.until is not None else None
-        log.info("referral.set", person=person.id, reason=referral.reason.value, until=until, by=f"phone:{extension}")
-        return "Hänvisning registrerad. " + referral_text(person.name, referral, None, now), True
+        emit(log, ReferralSet(person=person.id, reason=referral.reason.value, until=until, by=f"phone:{extension}"))
+        return spoken_swedish.referral_registered(
+            spoken_swedish.referral_message(person.name, referral, None, now)
+        ), True

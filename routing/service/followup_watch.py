@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from routing.calllog.events import LogId, PolicyViolation, emit
 from routing.policy.directory import Directory
 from routing.policy.followup import OpenCallback, Overdue, overdue_callbacks
 from routing.store.base import Store, StoreError
@@ -42,18 +43,15 @@ class FollowUpWatch:
             reported = []
             for overdue in overdue_callbacks(directory, candidates, now):
                 if self._store.mark_overdue(overdue.id, at=now):
-                    log.warning(
-                        "policy.violation",
-                        rule="R4",
-                        detail=f"callback {overdue.id} for {overdue.target} open {overdue.working_hours_open:g} "
-                        f"working hours (limit {directory.config.follow_up.callback_within:g})",
-                        callback_id=overdue.id,
-                        target=overdue.target,
+                    detail = (
+                        f"callback {overdue.id} for {overdue.target} open {overdue.working_hours_open:g} "
+                        f"working hours (limit {directory.config.follow_up.callback_within:g})"
                     )
+                    emit(log, PolicyViolation(rule="R4", detail=detail, callback_id=overdue.id, target=overdue.target))
                     reported.append(overdue)
             pruned = self._store.prune(now - timedelta(days=directory.config.store.retention_days))
             if pruned:
-                log.info("store.pruned", events=pruned, retention_days=directory.config.store.retention_days)
+                log.info(LogId.STORE_PRUNED, events=pruned, retention_days=directory.config.store.retention_days)
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc), what="follow-up round skipped")
             return []

@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from routing.ami.client import AmiError
+from routing.calllog.events import CallEnd, InstanceGone, emit
+from routing.policy.steps import Outcome
 from routing.service.call_router import FORGET_AFTER  # no call lasts longer: taken as over then
 from routing.store.base import Instance, OpenCall, Store, StoreError
 
@@ -131,7 +133,7 @@ class OrphanCalls:
                         ended += 1
                 if len(over) == len(calls):
                     self._store.remove_instance(instance.id)
-                    log.info("instance.gone", instance=instance.id, host=instance.host, calls_ended=len(over))
+                    emit(log, InstanceGone(instance=instance.id, host=instance.host, calls_ended=len(over)))
             return ended
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc), what="calls of stopped instances not checked")
@@ -151,14 +153,16 @@ class OrphanCalls:
         return live
 
     def _end(self, call: OpenCall, instance: Instance, now: datetime) -> None:
-        log.bind(call_id=call.call_id).info(
-            "call.end",
-            outcome="failsafe",
-            wait_s=None,
-            by=None,
-            duration_s=round((now - call.started_at).total_seconds(), 3),
-            lost=True,
-            ended_for=instance.id,
+        emit(
+            log.bind(call_id=call.call_id),
+            CallEnd(
+                outcome=Outcome.FAILSAFE,
+                wait_s=None,
+                by=None,
+                duration_s=round((now - call.started_at).total_seconds(), 3),
+                lost=True,
+                ended_for=instance.id,
+            ),
         )
 
     async def run(self) -> None:

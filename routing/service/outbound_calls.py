@@ -7,15 +7,14 @@ from collections.abc import Callable, Mapping
 import structlog
 
 from routing.agi.protocol import AgiRequest
+from routing.calllog.events import CallPrivate, OutboundBlocked, OutboundDial, emit
+from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.policy.outbound import Refused, decide_outbound
 from routing.service import dialplan_variables as v
 from routing.service.prompts import Prompts
 
 log = structlog.get_logger("routing.outbound")
-
-REFUSED_TEXT = "Samtal till betalnummer är spärrade från kommunens telefoner. Samtalet kopplas inte."
-NOT_A_NUMBER_TEXT = "Numret kan inte ringas. Kontrollera numret och försök igen."
 
 
 class OutboundCalls:
@@ -30,15 +29,22 @@ class OutboundCalls:
         bound = log.bind(call_id=linkedid)
         decision = decide_outbound(dialled, extension, self._directory())
         if isinstance(decision, Refused):
-            bound.warning(
-                "outbound.blocked", extension=extension, dialled=dialled, rule=decision.rule, reason=decision.reason
+            emit(
+                bound,
+                OutboundBlocked(
+                    extension=extension,
+                    dialled=dialled,
+                    rule=decision.rule,
+                    reason=decision.reason,
+                    premium_rate=decision.premium_rate,
+                ),
             )
-            premium = decision.reason.endswith("no written permission")
-            prompt = await self._prompts.path_for(None, REFUSED_TEXT if premium else NOT_A_NUMBER_TEXT)
+            refusal = spoken_swedish.PREMIUM_RATE_REFUSED if decision.premium_rate else spoken_swedish.NOT_A_NUMBER
+            prompt = await self._prompts.path_for(None, refusal)
             return {v.PROMPT: prompt, v.ACTION: v.REFUSE}
         if decision.private:
-            bound.info("call.private", extension=extension, dialled=decision.number)
-        bound.info("outbound.dial", extension=extension, dialled=decision.number, rules=list(decision.rules))
+            emit(bound, CallPrivate(extension=extension, dialled=decision.number))
+        emit(bound, OutboundDial(extension=extension, dialled=decision.number, rules=list(decision.rules)))
         return {
             v.DIAL: decision.dial,
             v.USERFIELD: "private" if decision.private else "",

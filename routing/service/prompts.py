@@ -16,6 +16,8 @@ from pathlib import Path
 
 import structlog
 
+from routing.calllog.events import LogId
+
 log = structlog.get_logger("routing.prompts")
 
 # Formats Asterisk plays natively, best first.
@@ -66,7 +68,7 @@ async def espeak_synthesise(text: str, voice: str, target: Path) -> None:
     espeak = shutil.which("espeak-ng")
     sox = shutil.which("sox")
     if espeak is None or sox is None:
-        log.error("prompt.synth_unavailable", missing="espeak-ng" if espeak is None else "sox")
+        log.error(LogId.PROMPT_SYNTH_UNAVAILABLE, missing="espeak-ng" if espeak is None else "sox")
         return
     raw = target.with_name(f".{target.stem}.{os.getpid()}.raw.wav")
     done = target.with_name(f".{target.stem}.{os.getpid()}.wav")
@@ -77,7 +79,7 @@ async def espeak_synthesise(text: str, voice: str, target: Path) -> None:
         done.chmod(0o644)
         done.replace(target)  # atomic: Asterisk never sees half a file
     except (OSError, RuntimeError, TimeoutError) as exc:
-        log.error("prompt.synth_failed", error=str(exc), chars=len(text))
+        log.error(LogId.PROMPT_SYNTH_FAILED, error=str(exc), chars=len(text))
     finally:
         for leftover in (raw, done):
             leftover.unlink(missing_ok=True)

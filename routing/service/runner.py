@@ -13,6 +13,7 @@ import structlog
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Handler
 from routing.ami.client import AmiClient, AmiError
+from routing.calllog.events import LogId
 from routing.config.errors import ConfigError
 from routing.config.load import load_config
 from routing.config.schema import Config
@@ -54,7 +55,7 @@ class AgiApplication:
     async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
         handler = self._handlers.get(request.script)
         if handler is None:
-            log.warning("agi.unknown_script", script=request.script)
+            log.warning(LogId.AGI_UNKNOWN_SCRIPT, script=request.script)
             return {v.ACTION: v.FAILSAFE}
         return await handler(request)
 
@@ -108,7 +109,7 @@ class Service:
             await self._start_link()
         self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
         self._orphans_task = asyncio.get_running_loop().create_task(self.orphans.run())
-        log.info("service.started", agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
+        log.info(LogId.SERVICE_STARTED, agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
 
     async def _start_link(self) -> None:
         """AMI for the fail-safe entries in AstDB. Calls are routed without it; the fail-safe
@@ -143,23 +144,23 @@ class Service:
             log.error(exc.log_id, file=path, errors=[str(issue) for issue in exc.issues], kept="running config")
             return False
         except OSError as exc:
-            log.error("config.unreadable", file=path, error=str(exc), kept="running config")
+            log.error(LogId.CONFIG_UNREADABLE, file=path, error=str(exc), kept="running config")
             return False
         changed = [key for key in RESTART_KEYS if getattr(config, key) != getattr(self.config, key)]
         if changed:
-            log.warning("config.restart_needed", keys=changed, detail="these keys take effect at the next start")
+            log.warning(LogId.CONFIG_RESTART_NEEDED, keys=changed, detail="these keys take effect at the next start")
         self.config = config
         self.router.directory = Directory.from_config(config)
         if self.link is not None:
             self.link.resync()  # the AstDB fail-safe follows the new config
-        log.info("config.reloaded", file=path, units=len(config.units), people=len(config.people))
+        log.info(LogId.CONFIG_RELOADED, file=path, units=len(config.units), people=len(config.people))
         return True
 
     async def drain(self, bound_s: float) -> None:
         """Stop taking new calls (the dialplan's fail-safe takes them) and give the calls in
         progress up to `bound_s` seconds to finish their flow."""
         self.router.draining = True
-        log.info("service.draining", calls_in_progress=len(self.router.calls), bound_s=bound_s)
+        log.info(LogId.SERVICE_DRAINING, calls_in_progress=len(self.router.calls), bound_s=bound_s)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + bound_s
         while self.router.calls and loop.time() < deadline:
@@ -180,7 +181,7 @@ class Service:
         in_progress = len(self.router.calls)
         self.router.let_go()
         self.orphans.leave()
-        log.info("service.stopped", calls_let_go=in_progress)
+        log.info(LogId.SERVICE_STOPPED, calls_let_go=in_progress)
 
 
 RESTART_KEYS = ("asterisk", "store", "prompts", "logging")  # read once at start
@@ -199,7 +200,7 @@ async def serve(config: Config, config_path: str, *, store: Store | None = None,
     try:
         await service.start()
     except OSError as exc:
-        log.error("service.cannot_listen", listen=config.asterisk.agi.listen, error=str(exc))
+        log.error(LogId.SERVICE_CANNOT_LISTEN, listen=config.asterisk.agi.listen, error=str(exc))
         return 1
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

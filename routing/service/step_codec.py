@@ -21,6 +21,11 @@ _DIALSTATUS = {
 }
 
 
+def dial_status(status: str) -> EventKind:
+    """Dial's DIALSTATUS as an engine event kind; anything else is FAILED."""
+    return _DIALSTATUS.get(status.upper(), EventKind.FAILED)
+
+
 def seconds(value: float) -> str:
     """Seconds as the dialplan takes them: '30', '1.5'."""
     return f"{value:.3f}".rstrip("0").rstrip(".")
@@ -90,7 +95,7 @@ def dial_result(detail: str, started: datetime, now: datetime) -> tuple[Event, f
     happened, not when the conversation ended, even if the answered report was lost."""
     status, _, times = detail.partition("/")
     ring_at_text, _, answered_at_text = times.partition("/")
-    kind = _DIALSTATUS.get(status.upper(), EventKind.FAILED)
+    kind = dial_status(status)
     ring_at, answered_at = _epoch(ring_at_text), _epoch(answered_at_text)
     if kind is EventKind.ANSWERED and ring_at is not None and answered_at is not None:
         ring_s = max(0.0, answered_at - ring_at)

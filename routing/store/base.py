@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
 
+from routing.calllog.events import CALL_EVENTS, CallAnswered, CallEnd, CallEvent, CallStart, RecordedEvent
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
+from routing.policy.steps import Outcome
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -99,13 +101,35 @@ class StoreError(Exception):
     log_id = "store.error"
 
 
-class RecordedEvent(NamedTuple):
-    """One call event as kept: `at` is ISO-8601 UTC, outside numbers in `fields` are hashed."""
+class CallRecord(NamedTuple):
+    """One call as the store keeps it for reports (a row of `calls`; the caller hashed, R12)."""
 
-    at: str
+    call_id: str
+    started_at: str  # ISO-8601 UTC
+    called: str | None
+    target_kind: str | None
+    target: str | None
+    unit: str | None
+    caller_hash: str | None
+    internal: bool
+    hours: str | None
+    answered_by: str | None
+    answered_step: str | None
+    answered_rings: int | None
+    outcome: Outcome | None  # None: no call.end yet (in progress, or lost before one)
+    wait_s: float | None
+    duration_s: float | None
+    ended_at: str | None
+    lost: bool
+
+
+CALL_COLUMNS = ", ".join(CallRecord._fields)
+
+
+class StoredEvent(NamedTuple):
+    at: str  # ISO-8601 UTC
     call_id: str | None
-    event: str
-    fields: dict[str, object]
+    event: CallEvent
 
 
 @dataclass(frozen=True)
@@ -150,6 +174,30 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
     def fetchone(self) -> Any: ...
+
+
+def _call_record(row: Sequence[Any]) -> CallRecord:
+    (call_id, started, called, kind, target, unit, caller, internal, hours, by, step, rings, outcome, wait, duration,
+     ended, lost) = row  # fmt: skip
+    return CallRecord(
+        str(call_id),
+        str(started),
+        called,
+        kind,
+        target,
+        unit,
+        caller,
+        bool(internal),
+        hours,
+        by,
+        step,
+        int(rings) if rings is not None else None,
+        Outcome(outcome) if outcome else None,
+        float(wait) if wait is not None else None,
+        float(duration) if duration is not None else None,
+        ended,
+        bool(lost),
+    )
 
 
 def _moment(text: object) -> datetime | None:
@@ -314,16 +362,15 @@ class Store:
         )
         if call_id is None:
             return
-        if event == "call.start" and fields.get("instance") and fields.get("channel"):
-            self._exec(
-                tx,
-                "INSERT INTO open_calls (call_id, instance, channel, started_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (call_id) DO NOTHING",
-                (call_id, fields["instance"], fields["channel"], at),
-            )
-        elif event == "call.end":
-            self._exec(tx, "DELETE FROM open_calls WHERE call_id = ?", (call_id,))
-        if event == "call.start":
+        if event == CallStart.NAME:
+            start = CallStart.from_fields(fields)
+            if start.instance and start.channel:
+                self._exec(
+                    tx,
+                    "INSERT INTO open_calls (call_id, instance, channel, started_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (call_id) DO NOTHING",
+                    (call_id, start.instance, start.channel, at),
+                )
             self._exec(
                 tx,
                 "INSERT INTO calls (call_id, started_at, called, target_kind, target, unit, caller_hash,"
@@ -331,50 +378,51 @@ class Store:
                 (
                     call_id,
                     at,
-                    fields.get("called"),
-                    fields.get("target_kind"),
-                    fields.get("target"),
-                    fields.get("unit"),
-                    fields.get("caller"),
-                    1 if fields.get("internal") else 0,
-                    fields.get("hours"),
+                    start.called,
+                    start.target_kind,
+                    start.target,
+                    start.unit,
+                    start.caller,  # hashed by the recorder
+                    1 if start.internal else 0,
+                    start.hours,
                 ),
             )
-        elif event == "call.answered":
+        elif event == CallAnswered.NAME:
+            answered = CallAnswered.from_fields(fields)
             self._exec(
                 tx,
                 "UPDATE calls SET answered_by = ?, answered_step = ?, answered_rings = ? WHERE call_id = ?",
-                (fields.get("by"), fields.get("step"), fields.get("rings"), call_id),
+                (answered.by, answered.step, answered.rings, call_id),
             )
-        elif event == "call.end":
+        elif event == CallEnd.NAME:
+            end = CallEnd.from_fields(fields)
+            self._exec(tx, "DELETE FROM open_calls WHERE call_id = ?", (call_id,))
             self._exec(
                 tx,
                 "UPDATE calls SET outcome = ?, wait_s = ?, duration_s = ?, ended_at = ?, lost = ? WHERE call_id = ?",
-                (
-                    fields.get("outcome"),
-                    fields.get("wait_s"),
-                    fields.get("duration_s"),
-                    at,
-                    1 if fields.get("lost") else 0,
-                    call_id,
-                ),
+                (str(end.outcome or "") or None, end.wait_s, end.duration_s, at, 1 if end.lost else 0, call_id),
             )
 
-    def calls_between(self, start: datetime, end: datetime) -> list[dict[str, object]]:
-        cursor = self._run(
-            "SELECT * FROM calls WHERE started_at >= ? AND started_at < ? ORDER BY started_at", (_utc(start), _utc(end))
+    def calls_between(self, start: datetime, end: datetime) -> list[CallRecord]:
+        rows = self._read(
+            f"SELECT {CALL_COLUMNS} FROM calls WHERE started_at >= ? AND started_at < ? ORDER BY started_at",
+            (_utc(start), _utc(end)),
         )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [_call_record(row) for row in rows]
 
-    def events_between(self, start: datetime, end: datetime, *names: str) -> list[dict[str, object]]:
+    def events_between(self, start: datetime, end: datetime, *kinds: type[CallEvent]) -> list[StoredEvent]:
+        """The stored events of `kinds` (every recorded kind if none is named), read back typed."""
         query = "SELECT at, call_id, event, fields FROM call_events WHERE at >= ? AND at < ?"
         params: list[object] = [_utc(start), _utc(end)]
-        if names:
-            query += f" AND event IN ({', '.join('?' for _ in names)})"
-            params += names
+        if kinds:
+            query += f" AND event IN ({', '.join('?' for _ in kinds)})"
+            params += [kind.NAME for kind in kinds]
         rows = self._read(query + " ORDER BY id", params)
-        return [{"at": at, "call_id": cid, "event": ev, **json.loads(f)} for at, cid, ev, f in rows]
+        return [
+            StoredEvent(str(at), str(cid) if cid is not None else None, CALL_EVENTS[ev].from_fields(json.loads(f)))
+            for at, cid, ev, f in rows
+            if ev in CALL_EVENTS
+        ]
 
     def prune(self, before: datetime) -> int:
         """Delete call records older than `before` (retention); callbacks are kept until done."""

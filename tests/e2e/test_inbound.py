@@ -18,10 +18,9 @@ from typing import Any, NamedTuple
 import pytest
 
 from routing.policy.call import Call
-from routing.policy.fallback import CALLBACK_TEXT
-from routing.policy.flow import CALLBACK_CONFIRMATION
 from routing.policy.planner import plan_call
 from routing.policy.referral import Reason, Referral
+from routing.policy.spoken_swedish import CALLBACK_CONFIRMATION, CALLBACK_OFFER
 from routing.policy.steps import Message, StepKind
 from routing.sandbox import RunningSandbox
 from routing.service.prompts import Prompts
@@ -395,7 +394,7 @@ async def test_r4_caller_presses_1_at_the_offer(routing: Routing, ami: Ami, how:
     end = await finish(svc, call, "callback", by="soc1")
 
     offer_prompt, confirmation = (
-        await prompt_path(CALLBACK_TEXT.format(digit="1")),
+        await prompt_path(CALLBACK_OFFER.format(digit="1")),
         await prompt_path(CALLBACK_CONFIRMATION),
     )
     (read,) = call.apps("Read")
@@ -439,7 +438,7 @@ async def test_r4_no_key_or_another_key_at_the_offer_goes_on_to_voicemail(routin
 
     assert voicemail["AppData"] == "5001@default,u"
     if key is None:
-        offer_prompt = await prompt_path(CALLBACK_TEXT.format(digit="1"))
+        offer_prompt = await prompt_path(CALLBACK_OFFER.format(digit="1"))
         prompt_s = assert_valid_prompt(offer_prompt)
         assert voicemail.at - read.at == pytest.approx(prompt_s + 2.0, abs=MARGIN_S)  # the prompt, 2 s for a key
         assert step_results(call)[-1] == ("read", "TIMEOUT/")

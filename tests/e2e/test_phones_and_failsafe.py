@@ -27,11 +27,11 @@ from structlog.testing import capture_logs
 
 from routing.ami.backoff import Backoff
 from routing.ami.client import AmiClient
+from routing.calllog.events import CallEnd, CallStart
 from routing.policy.referral import Reason, Referral
+from routing.policy.spoken_swedish import FEATURE_REFUSED, PREMIUM_RATE_REFUSED, REFERRAL_CLEARED
 from routing.sandbox import RunningSandbox
 from routing.service.callback_call import CallbackResult, call_back
-from routing.service.features import CLEARED, REFUSED
-from routing.service.outbound_calls import REFUSED_TEXT
 from routing.store import Callback, SqliteStore
 from tests.e2e.harness import (
     Ami,
@@ -96,7 +96,7 @@ async def test_r11_referral_cleared_from_the_phone(routing: Routing) -> None:
     code = await svc.call("#21", context="routing-features", caller="5001")
     played = await code.wait_app("Playback")
     await code.wait_hangup()
-    assert played["AppData"] == await prompt_path(CLEARED)
+    assert played["AppData"] == await prompt_path(REFERRAL_CLEARED)
     assert svc.store.referrals() == []
     call = await svc.call("5001")
     await call.wait_dial("soc1", ended=True)  # rung again
@@ -111,7 +111,7 @@ async def test_r11_malformed_code_is_refused_and_changes_nothing(routing: Routin
     call = await svc.call(code, context="routing-features", caller="5001")
     played = await call.wait_app("Playback")
     await call.wait_hangup()
-    assert played["AppData"] == await prompt_path(REFUSED)
+    assert played["AppData"] == await prompt_path(FEATURE_REFUSED)
     assert svc.store.referrals() == [before]
     assert (await wait_record(svc, "feature.refused"))["code"] == code
 
@@ -133,7 +133,7 @@ async def test_r18_premium_number_is_refused_without_permission(routing: Routing
     call = await svc.call("0900123456", context="routing-outbound", caller="5002")
     played = await call.wait_app("Playback")
     await call.wait_hangup()
-    assert played["AppData"] == await prompt_path(REFUSED_TEXT)
+    assert played["AppData"] == await prompt_path(PREMIUM_RATE_REFUSED)
     assert call.dials() == []
     blocked = await wait_record(svc, "outbound.blocked")
     assert blocked["rule"] == "R18" and blocked["dialled"] == "090*****56"  # R12: masked
@@ -396,9 +396,9 @@ async def test_r3_killed_mid_call_the_next_service_logs_the_calls_one_call_end(
     await asyncio.sleep(6)  # a further sweep of the next service adds nothing
     store = SqliteStore(tmp_path / "routing.db")
     stored = [
-        e["event"]
-        for e in store.events_between(datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC))
-        if e["call_id"] == call.call_id and e["event"] in ("call.start", "call.end")
+        e.event.NAME
+        for e in store.events_between(datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC), CallStart, CallEnd)
+        if e.call_id == call.call_id
     ]
     store.close()
     assert stored == ["call.start", "call.end"]

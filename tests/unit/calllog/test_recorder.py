@@ -14,10 +14,12 @@ import pytest
 import structlog
 
 from routing.calllog import recorder as event_recorder
+from routing.calllog.events import RecordedEvent
 from routing.calllog.recorder import EventRecorder, hash_number
 from routing.calllog.setup import configure_logging
+from routing.policy.steps import Outcome
 from routing.store import SqliteStore, open_store
-from routing.store.base import RecordedEvent, StoreError
+from routing.store.base import StoreError
 
 
 def test_r12_events_are_stored_with_hashed_numbers_and_logged_masked(tmp_path: Path) -> None:
@@ -41,10 +43,10 @@ def test_r12_events_are_stored_with_hashed_numbers_and_logged_masked(tmp_path: P
 
     (call,) = store.calls_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1))
     key = store.installation_key()
-    assert call["caller_hash"] == hash_number(key, "0701234567") != "0701234567"
-    assert (call["unit"], call["outcome"], call["answered_by"], call["wait_s"]) == ("soc", "cover", "soc2", 34.0)
+    assert call.caller_hash == hash_number(key, "0701234567") != "0701234567"
+    assert (call.unit, call.outcome, call.answered_by, call.wait_s) == ("soc", Outcome.COVER, "soc2", 34.0)
     events = store.events_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1))
-    assert [e["event"] for e in events] == ["call.start", "call.answered", "call.end"]
+    assert [e.event.NAME for e in events] == ["call.start", "call.answered", "call.end"]
     assert "0701234567" not in (tmp_path / "routing.db").read_bytes().decode("latin-1")
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert lines[0]["caller"] == "070*****67"  # the log line is masked as before
@@ -60,7 +62,7 @@ def test_retention_deletes_old_call_records(store_url: str) -> None:
     store.record_event(at=datetime.now(UTC).isoformat(), call_id="new", event="call.start", fields={"called": "5001"})
     assert store.prune(datetime.now(UTC) - timedelta(days=90)) == 1
     everything = store.calls_between(datetime.now(UTC) - timedelta(days=365), datetime.now(UTC) + timedelta(days=1))
-    assert [c["call_id"] for c in everything] == ["new"]
+    assert [c.call_id for c in everything] == ["new"]
 
 
 def test_events_recorded_alike_in_every_store(store_url: str) -> None:
@@ -70,8 +72,8 @@ def test_events_recorded_alike_in_every_store(store_url: str) -> None:
     recorder(None, "info", {"event": "call.end", "call_id": "c1", "outcome": "voicemail", "wait_s": 31.5})
     now = datetime.now(UTC)
     (call,) = store.calls_between(now - timedelta(minutes=1), now + timedelta(minutes=1))
-    assert (call["unit"], call["outcome"], call["wait_s"]) == ("soc", "voicemail", 31.5)
-    assert call["caller_hash"] == hash_number(store.installation_key(), "0701234567")
+    assert (call.unit, call.outcome, call.wait_s) == ("soc", Outcome.VOICEMAIL, 31.5)
+    assert call.caller_hash == hash_number(store.installation_key(), "0701234567")
 
 
 async def test_in_the_service_events_are_written_once_the_loop_is_free_in_one_transaction(tmp_path: Path) -> None:
@@ -141,4 +143,4 @@ async def test_events_beyond_the_bound_are_dropped_oldest_first_and_counted(
     store.failing = False
     assert recorder.flush()
     calls = store.calls_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC))
-    assert [c["call_id"] for c in calls] == ["c3", "c4", "c5", "c6", "c7"]
+    assert [c.call_id for c in calls] == ["c3", "c4", "c5", "c6", "c7"]

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from routing.policy.call import Event, EventKind
-from routing.policy.flow import CALLBACK_CONFIRMATION, Flow, FlowError
+from routing.policy.flow import Ending, Flow, FlowError
 from routing.policy.planner import Plan
 from routing.policy.referral import Reason, Referral
+from routing.policy.spoken_swedish import CALLBACK_CONFIRMATION
 from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Ring, StepKind, Voicemail
 from tests.unit.policy.builders import at, plan
 
@@ -158,3 +159,26 @@ def test_events_are_validated() -> None:
         Event(EventKind.ANSWERED, START, "1")
     with pytest.raises(ValueError):
         Event(EventKind.ANSWERED, datetime(2026, 12, 1))
+
+
+@pytest.mark.parametrize(
+    ("how", "outcome"),
+    [(Ending.HANGUP, Outcome.ABANDONED), (Ending.LET_GO, Outcome.FAILSAFE), (Ending.CUT_OFF, Outcome.FAILED)],
+)
+def test_r2_r3_a_call_ending_before_any_answer_is_named_by_how_it_ended(how: Ending, outcome: Outcome) -> None:
+    flow = started()  # ringing soc1: no R2 answer yet
+    assert flow.end(how, START + timedelta(seconds=9)) == Finish(outcome, None, None)
+    assert not outcome.is_r2_answer
+
+
+@pytest.mark.parametrize("how", list(Ending))
+def test_r2_a_call_ending_after_an_answer_keeps_it(how: Ending) -> None:
+    flow = started(plan("5001", referrals=(Referral("soc1", Reason.MEETING),)))
+    flow.feed(ev(EventKind.COMPLETED, 6))  # the referral message answered at 0 s; now the cover rings
+    assert flow.end(how, START + timedelta(seconds=20)) == Finish(Outcome.REFERRAL, "soc1", 0.0)
+
+
+def test_a_finished_flow_keeps_its_finish_whatever_ends_the_call() -> None:
+    flow = started()
+    done = flow.feed(ev(EventKind.ANSWERED, 12))
+    assert flow.end(Ending.CUT_OFF, START + timedelta(seconds=300)) == done == Finish(Outcome.ANSWERED, "soc1", 12.0)

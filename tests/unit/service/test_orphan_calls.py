@@ -13,8 +13,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from routing.ami.client import AmiError
+from routing.calllog.events import CallEnd
 from routing.calllog.recorder import EventRecorder
 from routing.calllog.setup import configure_logging
+from routing.policy.steps import Outcome
 from routing.service.call_router import FORGET_AFTER
 from routing.service.orphan_calls import STALE_AFTER, Me, OrphanCalls, is_gone, to_end
 from routing.store import open_store
@@ -116,9 +118,10 @@ async def test_a_killed_instances_calls_each_get_one_call_end_once_asterisk_is_d
     recorder.flush()
     assert _ends(out) == ["c2", "c1"]
     assert [i.id for i in store.instances()] == ["one", "two"] and store.open_call_owners() == set()
-    events = store.events_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC), "call.end")
-    assert sorted(str(e["call_id"]) for e in events) == ["c1", "c2"]
-    assert all((e["outcome"], e["lost"], e["ended_for"]) == ("failsafe", True, "killed") for e in events)
+    events = store.events_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC), CallEnd)
+    assert sorted(str(e.call_id) for e in events) == ["c1", "c2"]
+    ends = [e.event for e in events if isinstance(e.event, CallEnd)]
+    assert [(e.outcome, e.lost, e.ended_for) for e in ends] == [(Outcome.FAILSAFE, True, "killed")] * 2
 
 
 async def test_calls_of_an_instance_that_stopped_before_they_were_stored_as_ended(store_url: str) -> None:

@@ -1,0 +1,380 @@
+"""The call log's vocabulary: every event the service logs, defined once.
+
+Call events are typed: each is a frozen dataclass whose class names the event (`NAME`) and
+whose attributes are its fields. The router and the orphan sweep build them, `emit` logs them,
+the recorder stores those marked `RECORDED`, and the store and the reports read them back with
+`from_fields`, by attribute: a field renamed here fails mypy wherever it is written or read.
+
+The service's other lines (its lifetime, the links to Asterisk, faults) have stable ids in
+`LogId`; an exception that is logged carries its own id (`log_id`), defined on the exception.
+Fields that can hold an outside party's number are masked in the log (masking.NUMBER_FIELDS)
+and hashed in the store (R12).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import Any, ClassVar, Literal, NamedTuple, Self
+
+from routing.policy.steps import Outcome
+
+Level = Literal["debug", "info", "warning", "error"]
+
+_OMIT = "omit"
+_PARSE = "parse"  # metadata: how a stored value becomes the field's type again
+OMITTED_WHEN_EMPTY = {_OMIT: True}  # metadata: the field is left out of the line while None or False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallEvent:
+    """One event of a call (or of the policy's follow-up). `call_id` is bound on the logger."""
+
+    NAME: ClassVar[str]
+    LEVEL: ClassVar[Level] = "info"
+    RECORDED: ClassVar[bool] = True  # kept in the store for the reports
+
+    def fields(self) -> dict[str, object]:
+        """The line's fields, in declaration order; enums as their values."""
+        out: dict[str, object] = {}
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if spec.metadata.get(_OMIT) and (value is None or value is False):
+                continue
+            out[spec.name] = value.value if isinstance(value, Enum) else value
+        return out
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, object]) -> Self:
+        """The event back from its fields as logged or stored (numbers hashed). A field the line
+        lacks (a line from an older version) takes its default, or None: reading a record never
+        fails, and a field renamed here still fails mypy wherever it is read."""
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            value = fields.get(spec.name, spec.default if spec.default is not dataclasses.MISSING else None)
+            parse: Callable[[Any], Any] | None = spec.metadata.get(_PARSE)
+            values[spec.name] = parse(value) if parse is not None and value is not None else value
+        return cls(**values)
+
+
+class RecordedEvent(NamedTuple):
+    """One call event as the store keeps it: `at` ISO-8601 UTC, outside numbers in `fields` hashed."""
+
+    at: str
+    call_id: str | None
+    event: str
+    fields: dict[str, object]
+
+
+def emit(logger: Any, event: CallEvent) -> None:
+    """Log `event` on `logger` (a structlog logger, usually bound to the call's call_id)."""
+    getattr(logger, event.LEVEL)(event.NAME, **event.fields())
+
+
+# -- one call, from the dialplan's first request to the caller's hangup ---------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallStart(CallEvent):
+    NAME = "call.start"
+    called: str
+    caller: str | None  # None: a hidden number (R4)
+    hidden: bool
+    internal: bool
+    target_kind: str  # person | unit | phone | switchboard
+    target: str
+    unit: str | None  # the unit the call counts for in reports
+    hours: str  # policy.hours.OpenState
+    channel: str
+    instance: str | None  # the service routing it (another one ends it if this one is killed)
+    notes: list[str] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallStep(CallEvent):
+    NAME = "call.step"
+    step: str  # policy.steps.StepKind
+    target: str
+    rules: list[str]
+    devices: list[str] | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    timeout_s: float | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    mailbox: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    prompt: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallReferral(CallEvent):
+    """A referral message is played (R11)."""
+
+    NAME = "call.referral"
+    person: str
+    reason: str
+    until: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallAnswered(CallEvent):
+    NAME = "call.answered"
+    by: str
+    step: str
+    wait_s: float  # since the call began
+    rings: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallNoAnswer(CallEvent):
+    """The ring limit ran out (R1)."""
+
+    NAME = "call.no_answer"
+    target: str
+    rings: int
+    rang_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallBusy(CallEvent):
+    NAME = "call.busy"
+    target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallUnavailable(CallEvent):
+    NAME = "call.unavailable"
+    target: str
+    status: str  # unavailable | failed
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackRequested(CallEvent):
+    """The caller pressed the callback key (R4); the store keeps the callback."""
+
+    NAME = "callback.requested"
+    target: str
+    caller: str
+    callback_id: int | None  # None: the store failed (logged as store.error)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MobileForward(CallEvent):
+    """The approved mobile took the call after the key press (R14, R20: a cost)."""
+
+    NAME = "mobile.forward"
+    person: str
+    rules: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallEnd(CallEvent):
+    """The caller's channel hung up: exactly one per call, the call's canonical line."""
+
+    NAME = "call.end"
+    outcome: Outcome = field(metadata={_PARSE: Outcome})
+    wait_s: float | None  # until the first R2 answer; None without one
+    by: str | None
+    duration_s: float
+    lost: bool = field(
+        default=False, metadata=OMITTED_WHEN_EMPTY
+    )  # the service let go of the call; Asterisk finished it
+    ended_for: str | None = field(
+        default=None, metadata=OMITTED_WHEN_EMPTY
+    )  # the killed instance whose call another one ended
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyViolation(CallEvent):
+    NAME = "policy.violation"
+    LEVEL = "warning"
+    rule: str
+    detail: str
+    callback_id: int | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)  # R4: the overdue callback
+    target: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+
+
+# -- calls out (R17, R18) and callbacks made (R4) --------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboundDial(CallEvent):
+    NAME = "outbound.dial"
+    extension: str
+    dialled: str
+    rules: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboundBlocked(CallEvent):
+    NAME = "outbound.blocked"
+    LEVEL = "warning"
+    extension: str
+    dialled: str
+    rule: str
+    reason: str
+    premium_rate: bool = False  # R18: a barred prefix without approval (else: not a number)
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, object]) -> Self:
+        if "premium_rate" not in fields:  # a line from before the field: its reason tells
+            premium = fields.get("rule") == "R18" and "premium" in str(fields.get("reason", ""))
+            fields = {**fields, "premium_rate": premium}
+        return super().from_fields(fields)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallPrivate(CallEvent):
+    """A private call (R17), recorded for repayment."""
+
+    NAME = "call.private"
+    extension: str
+    dialled: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackCalling(CallEvent):
+    NAME = "callback.calling"
+    RECORDED = False
+    callback_id: int
+    target: str
+    by: str
+    device: str
+    caller: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackAttempt(CallEvent):
+    NAME = "callback.attempt"
+    callback_id: int
+    target: str
+    by: str
+    outcome: str  # service.callback_call.CallbackOutcome
+    done: bool
+
+
+# -- referrals (R11) and feature codes --------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralSet(CallEvent):
+    NAME = "referral.set"
+    RECORDED = False
+    person: str
+    reason: str
+    until: str | None
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralCleared(CallEvent):
+    NAME = "referral.cleared"
+    RECORDED = False
+    person: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureRefused(CallEvent):
+    """A feature code that changed nothing: malformed, or from a phone not in the directory."""
+
+    NAME = "feature.refused"
+    LEVEL = "warning"
+    RECORDED = False
+    code: str
+    error: str
+    extension: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    person: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+
+
+# -- the service's view of calls and phones ---------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallUnknown(CallEvent):
+    """A step asked for a call the service does not know (e.g. after a restart): the fail-safe."""
+
+    NAME = "call.unknown"
+    LEVEL = "warning"
+    RECORDED = False
+    uniqueid: str
+    dialplan_event: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRefusedDraining(CallEvent):
+    NAME = "call.refused_draining"
+    RECORDED = False
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceGone(CallEvent):
+    """A killed service's calls in progress all have their call.end."""
+
+    NAME = "instance.gone"
+    RECORDED = False
+    instance: str
+    host: str
+    calls_ended: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceState(CallEvent):
+    NAME = "device.state"
+    RECORDED = False
+    device: str
+    state: str
+
+
+def _all_events() -> dict[str, type[CallEvent]]:
+    found: dict[str, type[CallEvent]] = {}
+    pending = list(CallEvent.__subclasses__())
+    while pending:
+        kind = pending.pop()
+        found[kind.NAME] = kind
+        pending += kind.__subclasses__()
+    return found
+
+
+CALL_EVENTS: Mapping[str, type[CallEvent]] = _all_events()
+RECORDED: frozenset[str] = frozenset(name for name, kind in CALL_EVENTS.items() if kind.RECORDED)
+
+
+class LogId(StrEnum):
+    """Stable ids of the service's other lines: its lifetime, its links, its faults."""
+
+    SERVICE_STARTED = "service.started"
+    SERVICE_DRAINING = "service.draining"
+    SERVICE_STOPPED = "service.stopped"
+    SERVICE_CANNOT_LISTEN = "service.cannot_listen"
+    INTERRUPTED = "routing.interrupted"
+    CONFIG_RELOADED = "config.reloaded"
+    CONFIG_UNREADABLE = "config.unreadable"
+    CONFIG_RESTART_NEEDED = "config.restart_needed"
+    AGI_LISTENING = "agi.listening"
+    AGI_CLOSED_EARLY = "agi.closed_early"
+    AGI_BAD_REQUEST = "agi.bad_request"
+    AGI_OVERLOADED = "agi.overloaded"
+    AGI_HANDLER_TIMEOUT = "agi.handler_timeout"
+    AGI_HANDLER_FAILED = "agi.handler_failed"
+    AGI_SEND_FAILED = "agi.send_failed"
+    AGI_MSET_REFUSED = "agi.mset_refused"
+    AGI_UNKNOWN_SCRIPT = "agi.unknown_script"
+    AMI_LOGGED_IN = "ami.logged_in"
+    AMI_DISCONNECTED = "ami.disconnected"
+    AMI_UNREACHABLE = "ami.unreachable"
+    AMI_LOGIN_REFUSED = "ami.login_refused"
+    AMI_FILTER_REFUSED = "ami.filter_refused"
+    ASTDB_SYNCED = "astdb.synced"
+    STORE_RECOVERED = "store.recovered"
+    STORE_PRUNED = "store.pruned"
+    PROMPT_SYNTH_FAILED = "prompt.synth_failed"
+    PROMPT_SYNTH_UNAVAILABLE = "prompt.synth_unavailable"
+    SANDBOX_UP = "sandbox.up"
+    SANDBOX_BUILDING_ROOT = "sandbox.building_root"
+    SANDBOX_INSTALLING_MMDEBSTRAP = "sandbox.installing_mmdebstrap"
+    SANDBOX_REMOVING_STALE_BUILD = "sandbox.removing_stale_build"
+    SANDBOX_ROOT_BUILT = "sandbox.root_built"
+    SANDBOX_ASTERISK_STARTED = "sandbox.asterisk_started"
+    SANDBOX_ASTERISK_STOPPED = "sandbox.asterisk_stopped"
+    SANDBOX_ASTERISK_SIGTERM = "sandbox.asterisk_sigterm"
+    SANDBOX_ASTERISK_SIGKILL = "sandbox.asterisk_sigkill"
