@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from routing.ami.client import AmiClient
 from routing.calllog import readable
+from routing.calllog.events import CallStart
 from routing.calllog.setup import configure_logging
 from routing.config.schema import Config
 from routing.policy.directory import Directory
@@ -215,7 +216,7 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
             mark = len(log_buffer.getvalue())
             await _place_call(ami, service, scenario, number)
             outcome = ScenarioRun(scenario, [json.loads(line) for line in log_buffer.getvalue()[mark:].splitlines()])
-            start = next((e for e in outcome.events if e["event"] == "call.start"), None)
+            start = next((e for e in outcome.events if e["event"] == CallStart.NAME), None)
             call_id = start["call_id"] if start else None
             for event in outcome.events:
                 if event.get("call_id") == call_id:

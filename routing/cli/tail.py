@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from routing.calllog import readable
+from routing.calllog.events import CallEnd, CallStart
 from routing.cli.common import EXIT_OK, EXIT_USAGE
 
-_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "call.end": "\033[32m", "call.start": "\033[1m"}
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", CallEnd.NAME: "\033[32m", CallStart.NAME: "\033[1m"}
 _RESET = "\033[0m"
 
 
@@ -53,8 +54,8 @@ def follow(source: TextIO, out: TextIO, *, call: str | None, unit: str | None, f
         if not isinstance(record, dict):
             continue
         call_id = record.get("call_id")
-        if record.get("event") == "call.start" and call_id:
-            units[str(call_id)] = record.get("unit")
+        if record.get("event") == CallStart.NAME and call_id:
+            units[str(call_id)] = CallStart.from_fields(record).unit
         if call is not None and call_id != call:
             continue
         if unit is not None and (call_id is None or units.get(str(call_id)) != unit):
