@@ -66,7 +66,7 @@ def cmd_phones(args: argparse.Namespace) -> int:
     rows = [("ext", "name", "unit", "phone", "referral", "back", "mobile")]
     for person in sorted(config.people, key=lambda p: p.extension):
         referral = referrals.get(person.id)
-        mobile = spoken_swedish.phone_number(person.mobile).replace(" ", "") if person.mobile else ""
+        mobile = spoken_swedish.national_number(person.mobile) if person.mobile else ""
         rows.append(
             (
                 person.extension,

@@ -76,7 +76,7 @@ def cmd_referral_list(args: argparse.Namespace) -> int:
     rows = [("person", "name", "unit", "reason", "back", "mobile")]
     for referral in active:
         person = people.get(referral.person)
-        mobile = spoken_swedish.phone_number(person.mobile).replace(" ", "") if person and person.mobile else ""
+        mobile = spoken_swedish.national_number(person.mobile) if person and person.mobile else ""
         rows.append(
             (
                 referral.person,

@@ -38,11 +38,14 @@ def back_at(until: datetime | date, now: datetime) -> str:
     return day_and_month(until)
 
 
+def national_number(number: str) -> str:
+    """+46 written the Swedish way: '+46701234567' -> '0701234567' (as the switchboard says it)."""
+    return "0" + number[3:] if number.startswith("+46") else number
+
+
 def phone_number(number: str) -> str:
-    """Digits read one by one, +46 written the Swedish way: '0 7 0, 1 2 3, 4 5, 6 7'."""
-    national = "0" + number[3:] if number.startswith("+46") else number
-    digits = " ".join(national)
-    return digits
+    """Digits read one by one, +46 written the Swedish way: '0 7 0 1 2 3 4 5 6 7'."""
+    return " ".join(national_number(number))
 
 
 def weekly_hours(schedule: WeekSchedule) -> str:
