@@ -11,6 +11,9 @@
   in a `ServiceLog`, ROUTING_AGI pointed at it, and a `TickingClock` that fixes the call's
   hour (Asterisk keeps real time, and so do durations).
 - `municipality`: a small config dict whose devices are the sandbox's simulated phones.
+- What the test modules check of a call: `finish` (its one call.end, no channel left),
+  `agi_requests`, `step_results`, `call_started`, `prompt_path`, `assert_valid_prompt`,
+  `wait_for_astdb`. The test modules import helpers from here only, never from each other.
 
 What the harness relies on about Asterisk 22 (each fact is asserted by a test in
 test_inbound.py):
@@ -57,6 +60,7 @@ from routing.calllog.setup import configure_logging
 from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
+from routing.service.prompts import Prompts
 from routing.service.runner import Service
 from routing.store import Store
 
@@ -630,6 +634,70 @@ async def start_service(
     return running
 
 
+# --- what the tests check of a call (shared by the test modules) -------------------------------
+
+
+def agi_requests(call: CallerCall, script: str = "step") -> list[list[str]]:
+    """Arguments of the routing channel's AGI requests to `script` (from Newexten AppData)."""
+    out: list[list[str]] = []
+    for app in call.apps("AGI"):
+        url, *args = app.data.split(",")
+        if url.endswith(f"/{script}"):
+            out.append(args)
+    return out
+
+
+def step_results(call: CallerCall) -> list[tuple[str, str]]:
+    """(event, detail) the dialplan reported to the service after each step."""
+    return [(args[0], args[1]) for args in agi_requests(call) if args and args[0] != "start"]
+
+
+def call_started(call: CallerCall) -> float:
+    """When the dialplan asked the service for the first step (the service's call.at)."""
+    return call.apps("AGI")[0].at
+
+
+async def finish(svc: RunningService, call: CallerCall, outcome: str, *, by: str | None = None) -> dict[str, Any]:
+    """The one call.end (checked: no second one), its outcome, and no channel of the call left."""
+    end = await svc.log.wait_end(call.call_id, timeout=15)
+    assert end["outcome"] == outcome, svc.log.for_call(call.call_id)
+    if by is not None:
+        assert end["by"] == by
+    await call.wait_no_channels()
+    return end
+
+
+async def prompt_path(text: str) -> str:
+    """The sound file the service uses for `text` (the cache key of its generated speech)."""
+    return await Prompts(PROMPTS_DIR, "sv").path_for(None, text)
+
+
+def wav_info(path: Path) -> tuple[int, int, int, float]:
+    """(rate, channels, bytes a sample, seconds) of a wav file; raises if it is not one."""
+    with wave.open(str(path), "rb") as handle:
+        rate = handle.getframerate()
+        return rate, handle.getnchannels(), handle.getsampwidth(), handle.getnframes() / rate if rate else 0.0
+
+
+def assert_valid_prompt(path: str) -> float:
+    """A generated prompt Asterisk can play: under prompts/tts, 8 kHz 16-bit mono wav. Its seconds."""
+    wav = Path(path + ".wav")
+    assert wav.parent == PROMPTS_DIR / "tts"
+    assert wav.is_file()
+    rate, channels, width, seconds = wav_info(wav)
+    assert (rate, channels, width) == (8000, 1, 2)
+    assert seconds > 1.0
+    return seconds
+
+
+async def wait_for_astdb(ami: Ami, key: str, value: str, timeout: float = 5.0) -> None:
+    """Until the service's AMI link has written `value` at routing/`key` in AstDB."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := await ami.db_get("routing", key)) != value:
+        assert asyncio.get_running_loop().time() < deadline, f"AstDB routing/{key} is {found!r}, not {value!r}"
+        await asyncio.sleep(0.1)
+
+
 # --- a municipality of simulated phones ---------------------------------------------------------
 
 E2E_PHONES = "e2e-phones"
@@ -735,10 +803,3 @@ async def install_test_dialplan(ami: Ami) -> None:
             ("Goto", "5"),
         ],
     )
-
-
-def wav_info(path: Path) -> tuple[int, int, int, float]:
-    """(rate, channels, bytes a sample, seconds) of a wav file; raises if it is not one."""
-    with wave.open(str(path), "rb") as handle:
-        rate = handle.getframerate()
-        return rate, handle.getnchannels(), handle.getsampwidth(), handle.getnframes() / rate if rate else 0.0
