@@ -1,22 +1,27 @@
 """A thin AMI client on panoramisk: every action is timed out (panoramisk leaves an action
-sent while Asterisk is down unresolved forever), events go to plain callbacks."""
+sent while Asterisk is down unresolved forever), events go to plain callbacks and, if asked
+for, to a recorder (routing.ami.events.AmiRecorder)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 from panoramisk import Manager
 from panoramisk.message import Message
+from structlog.typing import FilteringBoundLogger
 
 from routing.ami.backoff import Backoff
+from routing.ami.events import AmiRecorder
 from routing.calllog.events import LogId
 
 log = structlog.get_logger("routing.ami")
 
 EventCallback = Callable[[Message], None]
+FieldValue = str | Sequence[str]  # a sequence is sent as one header line per item
 
 
 class PanoramiskLog:
@@ -24,9 +29,17 @@ class PanoramiskLog:
     each failed attempt would otherwise flood the log (and outside the JSON stream). Each
     failed attempt is passed to `on_failed_attempt` (the client's backoff)."""
 
-    def __init__(self, host: str, port: int, on_failed_attempt: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_failed_attempt: Callable[[], float] | None = None,
+        *,
+        logger: FilteringBoundLogger | None = None,
+    ) -> None:
         self._where = {"host": host, "port": port}
         self._on_failed_attempt = on_failed_attempt
+        self._log = logger if logger is not None else log
         self.unreachable = False
 
     def _cannot_connect(self, message: str) -> None:
@@ -35,7 +48,7 @@ class PanoramiskLog:
         next_s = self._on_failed_attempt() if self._on_failed_attempt is not None else None
         if not self.unreachable:
             self.unreachable = True
-            log.warning(
+            self._log.warning(
                 LogId.AMI_UNREACHABLE, **self._where, detail="retrying, less often the longer it lasts", next_s=next_s
             )
 
@@ -60,11 +73,17 @@ class PanoramiskLog:
 
 class _Manager(Manager):  # type: ignore[misc]  # panoramisk has no type hints
     """panoramisk's Manager, also telling when Asterisk refuses the login (a wrong secret or
-    user): panoramisk itself stays silent then, and Asterisk hangs up and is asked again."""
+    user): panoramisk itself stays silent then, and Asterisk hangs up and is asked again.
+    Without `keepalive` it sends no Ping (panoramisk always schedules them)."""
 
-    def __init__(self, *, on_login_refused: Callable[[str], None], **config: Any) -> None:
+    def __init__(self, *, on_login_refused: Callable[[str], None], keepalive: bool = True, **config: Any) -> None:
         super().__init__(**config)
         self._on_login_refused = on_login_refused
+        self._keepalive = keepalive
+
+    def ping(self) -> None:
+        if self._keepalive:
+            super().ping()
 
     def login(self, future: asyncio.Future[Any]) -> bool:
         authenticated = bool(super().login(future))
@@ -80,6 +99,11 @@ class AmiError(Exception):
     log_id = "ami.action_failed"
 
 
+class AmiTimeout(AmiError):
+    """Asterisk did not answer in time (it is down, or busy): an AmiError of its own, for a
+    caller that ignores Asterisk's refusals but not its silence."""
+
+
 class AmiClient:
     def __init__(
         self,
@@ -92,43 +116,64 @@ class AmiClient:
         on_login: Callable[[], None] | None = None,
         events: tuple[str, ...] | None = None,
         backoff: Backoff | None = None,
+        recorder: AmiRecorder | None = None,
+        keepalive: bool = True,
+        logger: FilteringBoundLogger | None = None,
     ) -> None:
         """`events`: the only events this session needs (None: all). Asterisk then sends only
         those: with every event on, each call's dialplan steps arrive here as dozens of
-        Newexten/VarSet messages to parse, slowing the event loop the calls are routed on."""
+        Newexten/VarSet messages to parse, slowing the event loop the calls are routed on.
+
+        `recorder`: every event this session gets is recorded in it, with its arrival time.
+        `keepalive`: a Ping every 10 s (False: none, e.g. for a short-lived tool session).
+        `logger`: where this client's state changes are logged (default the `routing.ami`
+        logger of the global structlog config; a second session in one process, such as a
+        test's, keeps its lines out of the service's log this way)."""
         self._backoff = backoff if backoff is not None else Backoff()
-        quiet = PanoramiskLog(host, port, on_failed_attempt=self._attempt_failed)
+        self._log = logger if logger is not None else log
+        quiet = PanoramiskLog(host, port, on_failed_attempt=self._attempt_failed, logger=self._log)
         self._events = events
+        self._recorder = recorder
+        self._logged_in = asyncio.Event()  # set while logged in (filters and on_login done)
+        self._refused = asyncio.Event()  # set when Asterisk refused the last login
+        self._refusal = ""
+
+        def announce() -> None:
+            self._logged_in.set()
+            if on_login is not None:
+                on_login()
 
         async def filter_then_announce() -> None:
             await self._filter_events()
-            if on_login is not None:
-                on_login()
+            announce()
 
         def logged_in(manager: Manager) -> None:
             quiet.logged_in()
             self._state = "logged_in"
+            self._refused.clear()
             manager.reconnect_timeout = self._backoff.reset()
-            log.info(LogId.AMI_LOGGED_IN, host=host, port=port)
+            self._log.info(LogId.AMI_LOGGED_IN, host=host, port=port)
             if events is None:
-                if on_login is not None:
-                    on_login()
+                announce()
                 return
             task = asyncio.get_running_loop().create_task(filter_then_announce())
             self._login_tasks.add(task)
             task.add_done_callback(self._login_tasks.discard)
 
         def disconnected(_manager: Manager, exc: Exception | None) -> None:
+            self._logged_in.clear()
             # Once per state change: not after each refused login (logged as such).
             if self._state == "logged_in":
-                log.warning(LogId.AMI_DISCONNECTED, host=host, port=port, error=str(exc) if exc else None)
+                self._log.warning(LogId.AMI_DISCONNECTED, host=host, port=port, error=str(exc) if exc else None)
                 self._state = "disconnected"
 
         def login_refused(message: str) -> None:
             next_s = self._attempt_failed()
+            self._refusal = message
+            self._refused.set()
             if self._state != "refused":
                 self._state = "refused"
-                log.error(
+                self._log.error(
                     LogId.AMI_LOGIN_REFUSED,
                     host=host,
                     port=port,
@@ -144,6 +189,7 @@ class AmiClient:
         self._state = "new"  # logged_in | disconnected | refused: one log line per change
         self._manager = _Manager(
             on_login_refused=login_refused,
+            keepalive=keepalive,
             host=host,
             port=port,
             username=username,
@@ -157,6 +203,17 @@ class AmiClient:
         self._timeout = action_timeout_s
         self._callbacks: list[tuple[str, EventCallback]] = []
         self._login_tasks: set[asyncio.Task[None]] = set()
+        if recorder is not None:
+            self.on_event("*", recorder.record)
+
+    @property
+    def recorder(self) -> AmiRecorder | None:
+        return self._recorder
+
+    @property
+    def logged_in(self) -> bool:
+        """Logged in now, with the event filters set and `on_login` run."""
+        return self._logged_in.is_set()
 
     def _attempt_failed(self) -> float:
         delay = self._backoff.failed()
@@ -172,22 +229,43 @@ class AmiClient:
             try:
                 await self.action({"Action": "Filter", "Operation": "Add", "Filter": f"Event: {name}"})
             except AmiError as exc:
-                log.warning(
+                self._log.warning(
                     LogId.AMI_FILTER_REFUSED,
                     error=str(exc),
                     what="every AMI event is sent to the service; give its AMI user write = system",
                 )
                 return
 
-    async def connect(self, timeout_s: float = 10.0) -> None:
+    async def connect(self, timeout_s: float = 10.0, *, wait_for_login: bool = False) -> None:
+        """Open the connection; the login follows by itself (and after every reconnect).
+        With `wait_for_login`, also wait for it (with the event filters set and `on_login`
+        run), `timeout_s` in all; AmiError if Asterisk refuses it. On an AmiError the client
+        goes on trying in the background until closed."""
+        deadline = time.monotonic() + timeout_s
         try:
             await asyncio.wait_for(self._manager.connect(), timeout_s)
         except (OSError, TimeoutError) as exc:
             raise AmiError(f"cannot log in to AMI: {exc or type(exc).__name__}") from exc
+        if wait_for_login:
+            await self._wait_for_login(deadline - time.monotonic(), timeout_s)
+
+    async def _wait_for_login(self, remaining_s: float, timeout_s: float) -> None:
+        waits = [asyncio.ensure_future(self._logged_in.wait()), asyncio.ensure_future(self._refused.wait())]
+        try:
+            await asyncio.wait(waits, timeout=max(0.0, remaining_s), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self._logged_in.is_set():
+            return
+        if self._refused.is_set():
+            raise AmiError(f"AMI login refused: {self._refusal or 'no reason given'}")
+        raise AmiTimeout(f"no AMI login within {timeout_s:g} s")
 
     def close(self) -> None:
         for task in self._login_tasks:
             task.cancel()
+        self._logged_in.clear()
         self._manager.close()
 
     def on_event(self, pattern: str, callback: EventCallback) -> None:
@@ -199,18 +277,38 @@ class AmiClient:
         self._manager.register_event(pattern, relay)
 
     async def action(
-        self, fields: Mapping[str, str], *, as_list: bool | None = None, timeout_s: float | None = None
+        self, fields: Mapping[str, FieldValue], *, as_list: bool | None = None, timeout_s: float | None = None
     ) -> Any:
+        """Send an action; its response (with `as_list`, or for an action Asterisk answers with
+        a list of events, the list of messages). A sequence value is sent as one header line
+        per item (Originate's `Variable`). AmiError if Asterisk answers Error, AmiTimeout if
+        it does not answer within `timeout_s` (default the client's action timeout)."""
         name = fields.get("Action", "?")
         timeout = timeout_s if timeout_s is not None else self._timeout
+        message = {key: value if isinstance(value, str) else list(value) for key, value in fields.items()}
         try:
-            result = await asyncio.wait_for(self._manager.send_action(dict(fields), as_list=as_list), timeout)
+            result = await asyncio.wait_for(self._manager.send_action(message, as_list=as_list), timeout)
         except TimeoutError as exc:
-            raise AmiError(f"AMI action {name} timed out after {timeout:g} s") from exc
+            raise AmiTimeout(f"AMI action {name} timed out after {timeout:g} s") from exc
         response = result[0] if isinstance(result, list) and result else result
         if isinstance(response, Message) and response.get("Response") == "Error":
             raise AmiError(f"AMI action {name} failed: {response.get('Message')}")
         return result
+
+    async def action_list(self, fields: Mapping[str, FieldValue], *, timeout_s: float | None = None) -> list[Message]:
+        """An action Asterisk answers with a list of events (EventList: start … the closing
+        `…Complete` event): those events, without the response and the closing event. The
+        whole list must come within `timeout_s`. AmiError if Asterisk refuses the action or
+        answers it without a list."""
+        name = fields.get("Action", "?")
+        result = await self.action(fields, timeout_s=timeout_s)
+        if not isinstance(result, list):
+            raise AmiError(f"AMI action {name} answered without a list: {result!r}")
+        return [
+            m
+            for m in result
+            if isinstance(m, Message) and m.get("Event") and not str(m.get("Event")).endswith("Complete")
+        ]
 
     async def set_global(self, name: str, value: str) -> None:
         await self.action({"Action": "Setvar", "Variable": name, "Value": value})

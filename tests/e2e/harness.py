@@ -1,15 +1,19 @@
 """Harness for end-to-end tests of the routing service against the sandbox Asterisk.
 
-- `Ami`: an AMI client on panoramisk. It records every event with a monotonic timestamp,
-  originates simulated callers, hangs channels up, sends DTMF and waits for conditions on
-  the events. Every action is bounded by `asyncio.wait_for`: an action sent while Asterisk
-  is down would otherwise never resolve (panoramisk queues it until a reconnect).
+- `Ami`: the tests' AMI session, on the product's own client (routing.ami.client.AmiClient,
+  with an AmiRecorder: every event with its monotonic arrival time). It originates simulated
+  callers, hangs channels up, sends DTMF and waits for conditions on the events. Every action
+  is timed out (by AmiClient): an action sent while Asterisk is down would otherwise never
+  resolve. Its own log lines go to stderr, never into the service's log the tests read.
 - `CallerCall`: one originated call and what Asterisk did in it (devices dialled and for how
   long, applications run with their data, channels left).
 - `start_service`: the routing `Service` in-process on 127.0.0.1:0, its JSON log captured
   in a `ServiceLog`, ROUTING_AGI pointed at it, and a `TickingClock` that fixes the call's
   hour (Asterisk keeps real time, and so do durations).
 - `municipality`: a small config dict whose devices are the sandbox's simulated phones.
+- What the test modules check of a call: `finish` (its one call.end, no channel left),
+  `agi_requests`, `step_results`, `call_started`, `prompt_path`, `assert_valid_prompt`,
+  `wait_for_astdb`. The test modules import helpers from here only, never from each other.
 
 What the harness relies on about Asterisk 22 (each fact is asserted by a test in
 test_inbound.py):
@@ -30,37 +34,42 @@ test_inbound.py):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import itertools
 import json
+import logging
+import sys
 import time
 import wave
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 import yaml
-from panoramisk import Manager
+from structlog.typing import FilteringBoundLogger
 
+from routing.ami.backoff import Backoff
+from routing.ami.client import AmiClient, AmiTimeout, FieldValue
+from routing.ami.client import AmiError as AmiClientError
+from routing.ami.events import AmiEvent, AmiRecorder, EventPredicate, headers_of
 from routing.calllog.setup import configure_logging
 from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
+from routing.service.prompts import Prompts
 from routing.service.runner import Service
 from routing.store import Store
 
 ACTION_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 10.0
+RECONNECT_S = 2.0  # after a drop (an Asterisk restart), log in again every 2 s
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PROMPTS_DIR = Path("/var/lib/routing/prompts")
 EXTERNAL_CALLER = "0701234567"
-
-Headers = Mapping[str, str]
-FieldValue = str | Sequence[str]
 
 
 class HarnessError(AssertionError):
@@ -74,26 +83,6 @@ class AmiError(HarnessError):
 # --- AMI ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AmiEvent:
-    """One AMI event; `at` is time.monotonic() when it arrived."""
-
-    at: float
-    name: str
-    headers: Headers
-
-    def __getitem__(self, key: str) -> str:
-        return self.headers.get(key, "")
-
-    def __repr__(self) -> str:
-        keys = ("Channel", "DestChannel", "Application", "AppData", "DialStatus", "Digit", "Variable", "Value")
-        shown = " ".join(f"{k}={self[k]!r}" for k in keys if self[k])
-        return f"<{self.name} @{self.at:.3f} {shown}>"
-
-
-EventPredicate = Callable[[AmiEvent], bool]
-
-
 def event(name: str, **fields: str) -> EventPredicate:
     """A predicate: the event is `name` and each given field has the given value."""
 
@@ -104,53 +93,55 @@ def event(name: str, **fields: str) -> EventPredicate:
     return matches
 
 
-def _headers(message: Mapping[str, Any]) -> dict[str, str]:
-    """panoramisk gives a repeated key as a list; join it so every value is one string."""
-    return {
-        str(key): "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        for key, value in message.items()
-    }
+def _harness_log() -> FilteringBoundLogger:
+    """The harness's AMI session logs its state changes as JSON lines to stderr (pytest shows
+    them with a failure), not through the global structlog config: that is the service's log
+    (ServiceLog), and a test counting its ami.* lines must see the service's only."""
+    logger: FilteringBoundLogger = structlog.wrap_logger(
+        structlog.PrintLogger(sys.stderr),
+        processors=[structlog.processors.add_log_level, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+    return logger
 
 
 class Ami:
-    """AMI over panoramisk: `ami = await Ami.connect(...)`, then `await ami.close()`."""
+    """The tests' AMI session on AmiClient: `ami = await Ami.connect(...)`, then `await ami.close()`."""
 
-    def __init__(self, manager: Any) -> None:
-        self._manager = manager
-        self.events: list[AmiEvent] = []
-        self._changed = asyncio.Event()
+    def __init__(self, client: AmiClient, recorder: AmiRecorder) -> None:
+        self.client = client
+        self.recorder = recorder
         self._serial = itertools.count(1)
-        manager.register_event("*", self._on_event)
+
+    @property
+    def events(self) -> list[AmiEvent]:
+        """Every event so far, in arrival order."""
+        return self.recorder.events
 
     @classmethod
     async def connect(cls, host: str, port: int, username: str, secret: str) -> Ami:
-        logged_in = asyncio.Event()
-        manager = Manager(
-            host=host,
-            port=port,
-            username=username,
-            secret=secret,
-            loop=asyncio.get_running_loop(),
-            ping_delay=3600,  # no keep-alive pings during a short test
-            on_login=lambda _manager: logged_in.set(),
+        recorder = AmiRecorder()
+        client = AmiClient(
+            host,
+            port,
+            username,
+            secret,
+            action_timeout_s=ACTION_TIMEOUT_S,
+            backoff=Backoff(first_s=RECONNECT_S, cap_s=RECONNECT_S),
+            recorder=recorder,
+            keepalive=False,  # no keep-alive pings during a short test
+            logger=_harness_log(),
         )
-        ami = cls(manager)
         try:
-            await asyncio.wait_for(manager.connect(), CONNECT_TIMEOUT_S)
-            await asyncio.wait_for(logged_in.wait(), CONNECT_TIMEOUT_S)
-        except (TimeoutError, OSError) as exc:
-            manager.close()
-            raise AmiError(f"no AMI login at {host}:{port} within {CONNECT_TIMEOUT_S}s: {exc!r}") from exc
-        return ami
+            await client.connect(CONNECT_TIMEOUT_S, wait_for_login=True)
+        except AmiClientError as exc:
+            client.close()
+            raise AmiError(f"no AMI login at {host}:{port} within {CONNECT_TIMEOUT_S}s: {exc}") from exc
+        return cls(client, recorder)
 
     async def close(self) -> None:
-        self._manager.close()
+        self.client.close()
         await asyncio.sleep(0)  # let the transport close
-
-    def _on_event(self, _manager: Any, message: Mapping[str, Any]) -> None:
-        headers = _headers(message)
-        self.events.append(AmiEvent(time.monotonic(), headers.get("Event", ""), headers))
-        self._changed.set()
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -164,33 +155,28 @@ class Ami:
     ) -> dict[str, str]:
         """Send an action with `fields` and `more`, return its response; AmiError on an error
         or on no answer. A list value is sent as one header line per item (Originate's Variable)."""
-        message: dict[str, Any] = {"Action": name}
-        for key, value in {**(fields or {}), **more}.items():
-            message[key] = value if isinstance(value, str) else list(value)
-        future = self._manager.send_action(message, as_list=False)
+        message: dict[str, FieldValue] = {"Action": name, **(fields or {}), **more}
         try:
-            response = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
+            response = await self.client.action(message, as_list=False, timeout_s=timeout)
+        except AmiTimeout:
             raise AmiError(f"AMI {name} got no response within {timeout}s (is Asterisk up?)") from None
-        headers = _headers(response)
+        except AmiClientError as exc:
+            raise AmiError(f"AMI {name} {fields} failed: {exc}") from None
+        headers = headers_of(response)
         if headers.get("Response") not in ("Success", "Follows", "Goodbye"):
             raise AmiError(f"AMI {name} {fields} failed: {headers}")
         return headers
 
     async def action_list(self, name: str, *, timeout: float = ACTION_TIMEOUT_S, **fields: str) -> list[dict[str, str]]:
         """An action answered by a list of events (EventList … Complete): the events, without
-        the response and the closing event. AmiError if Asterisk refuses the action (panoramisk
-        resolves a refused list action with the single response)."""
-        future = self._manager.send_action({"Action": name, **fields})
+        the response and the closing event. AmiError if Asterisk refuses the action."""
         try:
-            answer = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
+            found = await self.client.action_list({"Action": name, **fields}, timeout_s=timeout)
+        except AmiTimeout:
             raise AmiError(f"AMI {name} list did not complete within {timeout}s") from None
-        if not isinstance(answer, list):
-            headers = _headers(answer)
-            raise AmiError(f"AMI {name} {fields} failed: {headers}")
-        parsed = [_headers(m) for m in answer]
-        return [m for m in parsed if "Event" in m and not m["Event"].endswith("Complete")]
+        except AmiClientError as exc:
+            raise AmiError(f"AMI {name} {fields} failed: {exc}") from None
+        return [headers_of(m) for m in found]
 
     async def command(self, command: str) -> str:
         """A CLI command over AMI; its output."""
@@ -227,11 +213,12 @@ class Ami:
 
     async def db_del_tree(self, family: str) -> None:
         """Remove an AstDB family (no error if it is empty)."""
-        future = self._manager.send_action({"Action": "DBDelTree", "Family": family}, as_list=False)
         try:
-            await asyncio.wait_for(future, ACTION_TIMEOUT_S)
-        except TimeoutError:
+            await self.client.action({"Action": "DBDelTree", "Family": family}, as_list=False)
+        except AmiTimeout:
             raise AmiError(f"AMI DBDelTree got no response within {ACTION_TIMEOUT_S}s") from None
+        except AmiClientError:
+            pass  # Asterisk refuses to delete a family it does not have: nothing to remove
 
     async def add_dialplan(self, context: str, exten: str, priorities: Sequence[tuple[str, str]]) -> None:
         """Add `exten` to `context` (created if need be) with priorities 1, 2, … at runtime.
@@ -298,25 +285,16 @@ class Ami:
     # -- waiting -----------------------------------------------------------------------------
 
     def select(self, predicate: EventPredicate, *, since: float = 0.0) -> list[AmiEvent]:
-        return [e for e in self.events if e.at >= since and predicate(e)]
+        return self.recorder.select(predicate, since=since)
 
     async def wait_for(self, predicate: EventPredicate, timeout: float = 10.0, *, since: float = 0.0) -> AmiEvent:
         """The first event that arrived at `since` or later and matches, waiting up to `timeout`."""
-        deadline = time.monotonic() + timeout
-        checked = 0
-        while True:
-            for found in self.events[checked:]:
-                if found.at >= since and predicate(found):
-                    return found
-            checked = len(self.events)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                what = getattr(predicate, "__name__", repr(predicate))
-                recent = "\n".join(repr(e) for e in self.events[-20:])
-                raise HarnessError(f"no AMI event {what} within {timeout}s; the last events:\n{recent}")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        found = await self.recorder.wait_for(predicate, timeout, since=since)
+        if found is None:
+            what = getattr(predicate, "__name__", repr(predicate))
+            recent = "\n".join(repr(e) for e in self.recorder.recent(20))
+            raise HarnessError(f"no AMI event {what} within {timeout}s; the last events:\n{recent}")
+        return found
 
 
 # --- one call, as Asterisk saw it ---------------------------------------------------------------
@@ -656,6 +634,70 @@ async def start_service(
     return running
 
 
+# --- what the tests check of a call (shared by the test modules) -------------------------------
+
+
+def agi_requests(call: CallerCall, script: str = "step") -> list[list[str]]:
+    """Arguments of the routing channel's AGI requests to `script` (from Newexten AppData)."""
+    out: list[list[str]] = []
+    for app in call.apps("AGI"):
+        url, *args = app.data.split(",")
+        if url.endswith(f"/{script}"):
+            out.append(args)
+    return out
+
+
+def step_results(call: CallerCall) -> list[tuple[str, str]]:
+    """(event, detail) the dialplan reported to the service after each step."""
+    return [(args[0], args[1]) for args in agi_requests(call) if args and args[0] != "start"]
+
+
+def call_started(call: CallerCall) -> float:
+    """When the dialplan asked the service for the first step (the service's call.at)."""
+    return call.apps("AGI")[0].at
+
+
+async def finish(svc: RunningService, call: CallerCall, outcome: str, *, by: str | None = None) -> dict[str, Any]:
+    """The one call.end (checked: no second one), its outcome, and no channel of the call left."""
+    end = await svc.log.wait_end(call.call_id, timeout=15)
+    assert end["outcome"] == outcome, svc.log.for_call(call.call_id)
+    if by is not None:
+        assert end["by"] == by
+    await call.wait_no_channels()
+    return end
+
+
+async def prompt_path(text: str) -> str:
+    """The sound file the service uses for `text` (the cache key of its generated speech)."""
+    return await Prompts(PROMPTS_DIR, "sv").path_for(None, text)
+
+
+def wav_info(path: Path) -> tuple[int, int, int, float]:
+    """(rate, channels, bytes a sample, seconds) of a wav file; raises if it is not one."""
+    with wave.open(str(path), "rb") as handle:
+        rate = handle.getframerate()
+        return rate, handle.getnchannels(), handle.getsampwidth(), handle.getnframes() / rate if rate else 0.0
+
+
+def assert_valid_prompt(path: str) -> float:
+    """A generated prompt Asterisk can play: under prompts/tts, 8 kHz 16-bit mono wav. Its seconds."""
+    wav = Path(path + ".wav")
+    assert wav.parent == PROMPTS_DIR / "tts"
+    assert wav.is_file()
+    rate, channels, width, seconds = wav_info(wav)
+    assert (rate, channels, width) == (8000, 1, 2)
+    assert seconds > 1.0
+    return seconds
+
+
+async def wait_for_astdb(ami: Ami, key: str, value: str, timeout: float = 5.0) -> None:
+    """Until the service's AMI link has written `value` at routing/`key` in AstDB."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := await ami.db_get("routing", key)) != value:
+        assert asyncio.get_running_loop().time() < deadline, f"AstDB routing/{key} is {found!r}, not {value!r}"
+        await asyncio.sleep(0.1)
+
+
 # --- a municipality of simulated phones ---------------------------------------------------------
 
 E2E_PHONES = "e2e-phones"
@@ -761,10 +803,3 @@ async def install_test_dialplan(ami: Ami) -> None:
             ("Goto", "5"),
         ],
     )
-
-
-def wav_info(path: Path) -> tuple[int, int, int, float]:
-    """(rate, channels, bytes a sample, seconds) of a wav file; raises if it is not one."""
-    with wave.open(str(path), "rb") as handle:
-        rate = handle.getframerate()
-        return rate, handle.getnchannels(), handle.getsampwidth(), handle.getnframes() / rate if rate else 0.0

@@ -17,8 +17,7 @@ import yaml
 
 from routing.sandbox import RunningSandbox
 from routing.sandbox.process import is_alive, running_pid, start
-from tests.e2e.harness import Ami, AmiLogin, CallerCall, RunningService, municipality
-from tests.e2e.test_inbound import finish
+from tests.e2e.harness import Ami, AmiLogin, CallerCall, RunningService, finish, municipality
 
 pytestmark = [pytest.mark.e2e]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -23,17 +22,20 @@ from routing.policy.referral import Reason, Referral
 from routing.policy.spoken_swedish import CALLBACK_CONFIRMATION, CALLBACK_OFFER
 from routing.policy.steps import Message, StepKind
 from routing.sandbox import RunningSandbox
-from routing.service.prompts import Prompts
 from tests.e2e.harness import (
     E2E_CALLER,
-    PROMPTS_DIR,
     Ami,
     AmiLogin,
-    CallerCall,
     RunningService,
+    agi_requests,
+    assert_valid_prompt,
+    call_started,
+    finish,
     municipality,
+    prompt_path,
+    step_results,
     stockholm,
-    wav_info,
+    wait_for_astdb,
 )
 from tests.ports import free_port
 
@@ -48,63 +50,6 @@ AT_ONCE_S = 0.5  # "the next step starts at once": within this of the previous o
 SATURDAY = "2026-12-05 10:00"  # outside working hours
 TUESDAY_AFTERNOON = "2026-12-01 13:00"  # inside working hours, outside soc's telephone hours
 CHAIN_WITH_OFFER = ["cover", "callback", "voicemail"]  # the offer before voicemail (R4)
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def agi_requests(call: CallerCall, script: str = "step") -> list[list[str]]:
-    """Arguments of the routing channel's AGI requests to `script` (from Newexten AppData)."""
-    out: list[list[str]] = []
-    for app in call.apps("AGI"):
-        url, *args = app.data.split(",")
-        if url.endswith(f"/{script}"):
-            out.append(args)
-    return out
-
-
-def step_results(call: CallerCall) -> list[tuple[str, str]]:
-    """(event, detail) the dialplan reported to the service after each step."""
-    return [(args[0], args[1]) for args in agi_requests(call) if args and args[0] != "start"]
-
-
-def call_started(call: CallerCall) -> float:
-    """When the dialplan asked the service for the first step (the service's call.at)."""
-    return call.apps("AGI")[0].at
-
-
-async def finish(svc: RunningService, call: CallerCall, outcome: str, *, by: str | None = None) -> dict[str, Any]:
-    """The one call.end (checked: no second one), its outcome, and no channel of the call left."""
-    end = await svc.log.wait_end(call.call_id, timeout=15)
-    assert end["outcome"] == outcome, svc.log.for_call(call.call_id)
-    if by is not None:
-        assert end["by"] == by
-    await call.wait_no_channels()
-    return end
-
-
-async def prompt_path(text: str) -> str:
-    """The sound file the service uses for `text` (the cache key of its generated speech)."""
-    return await Prompts(PROMPTS_DIR, "sv").path_for(None, text)
-
-
-def assert_valid_prompt(path: str) -> float:
-    """A generated prompt Asterisk can play: under prompts/tts, 8 kHz 16-bit mono wav. Its seconds."""
-    wav = Path(path + ".wav")
-    assert wav.parent == PROMPTS_DIR / "tts"
-    assert wav.is_file()
-    rate, channels, width, seconds = wav_info(wav)
-    assert (rate, channels, width) == (8000, 1, 2)
-    assert seconds > 1.0
-    return seconds
-
-
-async def wait_for_astdb(ami: Ami, key: str, value: str, timeout: float = 5.0) -> None:
-    """Until the service's AMI link has written `value` at routing/`key` in AstDB."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (found := await ami.db_get("routing", key)) != value:
-        assert asyncio.get_running_loop().time() < deadline, f"AstDB routing/{key} is {found!r}, not {value!r}"
-        await asyncio.sleep(0.1)
 
 
 # --- R1 ring limit, R2 answers --------------------------------------------------------------------

@@ -38,10 +38,12 @@ from tests.e2e.harness import (
     AmiLogin,
     CallerCall,
     RunningService,
+    finish,
     municipality,
+    prompt_path,
     stockholm,
+    wait_for_astdb,
 )
-from tests.e2e.test_inbound import finish, prompt_path, wait_for_astdb
 from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]

@@ -11,8 +11,7 @@ import pytest
 from routing.calllog.recorder import EventRecorder
 from routing.calllog.setup import configure_logging
 from routing.reports.accessibility import build_report, render_json
-from tests.e2e.harness import RunningService, municipality
-from tests.e2e.test_inbound import finish
+from tests.e2e.harness import RunningService, finish, municipality
 
 pytestmark = [pytest.mark.e2e]
 
