@@ -157,6 +157,20 @@ class CallbackRequested(CallEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PromptNotPlayed(CallEvent):
+    """Asterisk reported a message as not played (PLAYBACKSTATUS, READSTATUS): the caller heard
+    nothing of it, so it answered nothing (R2) and told nothing (R9, R11); the call went on."""
+
+    NAME = "prompt.not_played"
+    LEVEL = "error"
+    step: str  # the step's kind (referral, announcement, callback), or outbound / feature
+    target: str
+    prompt: str
+    status: str  # what Asterisk said: FAILED, ERROR, …
+    rules: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class MobileForward(CallEvent):
     """The approved mobile took the call after the key press (R14, R20: a cost)."""
 

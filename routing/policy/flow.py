@@ -6,6 +6,7 @@ not in it is a protocol error the adapter must handle (it never happens silently
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
 
@@ -71,26 +72,38 @@ _TRANSITIONS: dict[tuple[type, EventKind], _Action] = {
 }
 
 
+@dataclass(frozen=True)
+class _Answer:
+    outcome: Outcome
+    at: datetime
+    by: str
+    step: Step  # the step that gave it: a message or mailbox that then failed gave nothing
+
+
 class Flow:
     """Walks a plan. `start()` gives the first step; `feed(event)` the next one, until a
-    `Finish`. The flow keeps the moment and kind of the caller's first R2 answer."""
+    `Finish`. The flow keeps the moment and kind of the caller's first R2 answer.
+
+    Only what Asterisk carried out counts: a referral message or a mailbox answers from the
+    moment it begins, and that answer is taken back when Asterisk reports the step FAILED
+    (the prompt could not be played, the mailbox does not exist)."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._index = -1
         self._step: Step | None = None
         self._confirming = False  # playing the callback confirmation
-        self._answers: list[tuple[Outcome, datetime, str]] = []  # R2 answers, in order
+        self._answers: list[_Answer] = []  # R2 answers, in order
 
     @property
     def reached(self) -> Outcome | None:
         """The latest R2 answer the caller has had, if any."""
-        return self._answers[-1][0] if self._answers else None
+        return self._answers[-1].outcome if self._answers else None
 
     @property
     def answered_at(self) -> datetime | None:
         """When the caller first got an R2 answer: the end of their wait."""
-        return self._answers[0][1] if self._answers else None
+        return self._answers[0].at if self._answers else None
 
     @property
     def step(self) -> Step | None:
@@ -121,7 +134,7 @@ class Flow:
         if action is _Action.ANSWERED:
             assert isinstance(step, Ring)
             outcome = Outcome.COVER if step.kind is StepKind.COVER else Outcome.ANSWERED
-            self._reach(outcome, event.at, step.target)
+            self._reach(outcome, event.at, step.target, step)
             return self._finish(outcome, event.at)
         if action is _Action.VOICEMAIL_DONE:
             return self._finish(Outcome.VOICEMAIL, event.at)
@@ -129,8 +142,8 @@ class Flow:
             assert isinstance(step, CallbackOffer)
             if event.digit == step.digit:
                 return self._confirm_callback(step, event.at)
-        if isinstance(step, Voicemail) and self.reached is Outcome.VOICEMAIL:
-            self._answers.pop()  # a mailbox that failed did not answer
+        if event.kind is EventKind.FAILED and self._answers and self._answers[-1].step is step:
+            self._answers.pop()  # R2: a message nobody heard, a mailbox that failed, did not answer
         return self._advance(event.at)
 
     # -- transitions -------------------------------------------------------------------------
@@ -142,13 +155,13 @@ class Flow:
         step: PlannedStep = self.plan.steps[self._index]
         self._step = step
         if isinstance(step, Message) and step.kind is StepKind.REFERRAL:
-            self._reach(Outcome.REFERRAL, at, step.target)  # R2: a referral message answers
+            self._reach(Outcome.REFERRAL, at, step.target, step)  # R2: a referral message answers
         elif isinstance(step, Voicemail):
-            self._reach(Outcome.VOICEMAIL, at, step.mailbox)
+            self._reach(Outcome.VOICEMAIL, at, step.mailbox, step)
         return step
 
     def _confirm_callback(self, offer: CallbackOffer, at: datetime) -> Step:
-        self._reach(Outcome.CALLBACK, at, offer.target)
+        self._reach(Outcome.CALLBACK, at, offer.target, offer)
         self._confirming = True
         self._step = Message(
             StepKind.CALLBACK, offer.target, None, spoken_swedish.CALLBACK_CONFIRMATION, ("R4",), "callback booked"
@@ -167,11 +180,11 @@ class Flow:
 
     def _finish(self, outcome: Outcome, at: datetime) -> Finish:
         wait = (self.answered_at - self.plan.call.at).total_seconds() if self.answered_at else None
-        by = self._answers[-1][2] if self._answers and outcome.is_r2_answer else None
+        by = self._answers[-1].by if self._answers and outcome.is_r2_answer else None
         self._step = Finish(outcome, by, wait)
         return self._step
 
     # -- R2 bookkeeping ---------------------------------------------------------------------
 
-    def _reach(self, outcome: Outcome, at: datetime, by: str) -> None:
-        self._answers.append((outcome, at, by))
+    def _reach(self, outcome: Outcome, at: datetime, by: str, step: Step) -> None:
+        self._answers.append(_Answer(outcome, at, by, step))

@@ -30,6 +30,7 @@ from routing.calllog.events import (
     LogId,
     MobileForward,
     PolicyViolation,
+    PromptNotPlayed,
     emit,
 )
 from routing.policy import spoken_swedish
@@ -70,6 +71,7 @@ class ActiveCall:
     started: datetime
     step_started: datetime
     channel: str = ""  # the caller's channel in Asterisk, for actions on the live call
+    prompt: str = ""  # what the current message or offer step asked Asterisk to play
     registered_at: float = 0.0  # the event loop's clock when the call began (not the policy clock)
     ended: bool = False
     log: Any = field(default=None)
@@ -187,7 +189,7 @@ class CallRouter:
         except step_codec.DialplanResultError as exc:
             active.log.error(exc.log_id, error=str(exc), dialplan_event=event, detail=detail)
             engine_event, rang_s = Event(EventKind.FAILED, now), None
-        return await self._feed(active, step, engine_event, rang_s)
+        return await self._feed(active, step, engine_event, rang_s, detail)
 
     def _answered(self, uniqueid: str, channel: str) -> None:
         active = self.calls.get(uniqueid)
@@ -222,9 +224,13 @@ class CallRouter:
 
     # -- engine steps and their log lines ----------------------------------------------------
 
-    async def _feed(self, active: ActiveCall, step: Step, event: Event, rang_s: float | None) -> Mapping[str, str]:
+    async def _feed(
+        self, active: ActiveCall, step: Step, event: Event, rang_s: float | None, detail: str = ""
+    ) -> Mapping[str, str]:
         if isinstance(step, Ring):
             self._record_ring_result(active, step, event, rang_s)
+        elif isinstance(step, Message | CallbackOffer):
+            self._record_message_result(active, step, event, detail)
         try:
             following = active.flow.feed(event)
         except FlowError as exc:
@@ -268,16 +274,35 @@ class CallRouter:
             logged = replace(logged, mailbox=step.mailbox)
             variables = step_codec.voicemail_variables(step)
         elif isinstance(step, CallbackOffer):
-            variables = step_codec.offer_variables(step, await self._prompts.path_for(None, step.text))
+            active.prompt = await self._prompts.path_for(None, step.text)
+            variables = step_codec.offer_variables(step, active.prompt)
         else:
             assert isinstance(step, Message)
-            prompt = await self._prompts.path_for(step.prompt, step.text)
-            logged = replace(logged, prompt=prompt)
-            variables = step_codec.play_variables(step, prompt)
+            active.prompt = await self._prompts.path_for(step.prompt, step.text)
+            logged = replace(logged, prompt=active.prompt)
+            variables = step_codec.play_variables(step, active.prompt)
         emit(active.log, logged)
-        if isinstance(step, Message) and step.kind is StepKind.REFERRAL:
-            self._log_referral(active, step, plan)
         return variables
+
+    def _record_message_result(
+        self, active: ActiveCall, step: Message | CallbackOffer, event: Event, detail: str
+    ) -> None:
+        """Only what Asterisk played counts: a referral is logged as told once it was played; a
+        message Asterisk could not play is an error, and the flow takes back its answer."""
+        if event.kind is EventKind.FAILED:
+            status = detail.partition("/")[0] or "unknown"
+            emit(
+                active.log,
+                PromptNotPlayed(
+                    step=step.kind.value,
+                    target=step.target,
+                    prompt=active.prompt,
+                    status=status,
+                    rules=list(step.rules),
+                ),
+            )
+        elif isinstance(step, Message) and step.kind is StepKind.REFERRAL:
+            self._log_referral(active, step, active.flow.plan)
 
     def _log_referral(self, active: ActiveCall, step: Message, plan: Plan) -> None:
         local = self.directory.calendar.local(plan.call.at)

@@ -14,6 +14,8 @@ SCRIPT_ANSWERED: Final = "answered"  # a ringing device answered (Dial's U() on 
 SCRIPT_HANGUP: Final = "hangup"  # the caller's channel hung up (hangup handler)
 SCRIPT_FEATURE: Final = "feature"  # a feature code from an internal phone: (code, extension)
 SCRIPT_OUTBOUND: Final = "outbound"  # an internal phone dials out: (number, extension, linkedid)
+# A refusal or a confirmation Asterisk could not play: (what, extension, prompt, status, linkedid)
+SCRIPT_NOT_PLAYED: Final = "not_played"
 
 # Set by the dialplan before it asks (AGI arguments, in this order)
 ARG_EVENT: Final = 0  # start | dial | play | voicemail | read

@@ -26,6 +26,7 @@ from routing.service.device_states import DeviceStates
 from routing.service.failsafe import failsafe_entries
 from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
+from routing.service.not_played import not_played
 from routing.service.orphan_calls import Me, OrphanCalls
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
@@ -50,6 +51,7 @@ class AgiApplication:
             v.SCRIPT_HANGUP: router,
             v.SCRIPT_FEATURE: features,
             v.SCRIPT_OUTBOUND: outbound,
+            v.SCRIPT_NOT_PLAYED: not_played,
         }
 
     async def __call__(self, request: AgiRequest) -> Mapping[str, str]:

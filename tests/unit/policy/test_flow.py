@@ -182,3 +182,19 @@ def test_a_finished_flow_keeps_its_finish_whatever_ends_the_call() -> None:
     flow = started()
     done = flow.feed(ev(EventKind.ANSWERED, 12))
     assert flow.end(Ending.CUT_OFF, START + timedelta(seconds=300)) == done == Finish(Outcome.ANSWERED, "soc1", 12.0)
+
+
+def test_r2_r11_a_referral_message_asterisk_could_not_play_is_no_answer() -> None:
+    flow = Flow(plan("5001", referrals=(Referral("soc1", Reason.LUNCH),)))
+    flow.start()
+    cover = flow.feed(ev(EventKind.FAILED, 0.1))  # the prompt does not exist where Asterisk looks
+    assert isinstance(cover, Ring) and cover.kind is StepKind.COVER
+    assert flow.reached is None and flow.answered_at is None
+    assert flow.feed(ev(EventKind.ANSWERED, 12)) == Finish(Outcome.COVER, "soc2", 12.0)  # dated at the cover
+
+
+def test_r2_a_caller_who_heard_no_referral_and_hung_up_abandoned_the_call() -> None:
+    flow = Flow(plan("5001", referrals=(Referral("soc1", Reason.LUNCH),)))
+    flow.start()
+    flow.feed(ev(EventKind.FAILED, 0.1))
+    assert flow.feed(ev(EventKind.HANGUP, 20)) == Finish(Outcome.ABANDONED, None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import json
 from datetime import datetime, timedelta
@@ -38,14 +39,14 @@ async def fake_speech(text: str, voice: str, target: Path) -> None:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, when: str = "2026-12-01 10:15") -> None:
+    def __init__(self, tmp_path: Path, when: str = "2026-12-01 10:15", config: dict[str, Any] | None = None) -> None:
         self.buffer = io.StringIO()
         configure_logging("json", stream=self.buffer)
         self.clock = Clock(at(when))
         self.referrals = MemoryReferrals()
         self.prompts_dir = tmp_path / "prompts"
         self.router = CallRouter(
-            Directory.from_config(Config.model_validate(BASE)),
+            Directory.from_config(Config.model_validate(config or BASE)),
             self.referrals,
             Prompts(self.prompts_dir, synthesise=fake_speech),
             progress_timeout_s=4,
@@ -163,10 +164,53 @@ async def test_r11_referral_is_played_and_logged(tmp_path: Path) -> None:
     assert play["ROUTING_RANG"] == "1"  # should the service die now, the fail-safe rings no one
     spoken = Path(play["ROUTING_PROMPT"] + ".wav").read_text(encoding="utf-8")
     assert "sitter i möte och är tillbaka klockan 13" in spoken and "0 7 0 1 2 3 4 5 6 7" in spoken  # R15
-    referral = h.named("call.referral")[0]
-    assert referral["reason"] == "meeting" and referral["until"].startswith("2026-12-01T13:00")
+    assert h.named("call.referral") == []  # told once Asterisk has played it
     cover = await h.step("play", "SUCCESS")
     assert cover["ROUTING_STEP"] == "cover"
+    referral = h.named("call.referral")[0]
+    assert referral["reason"] == "meeting" and referral["until"].startswith("2026-12-01T13:00")
+
+
+async def test_r2_r11_a_referral_asterisk_could_not_play_is_an_error_and_the_answer_is_dated_at_the_cover(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path)
+    h.referrals.set(Referral("soc1", Reason.MEETING, at("2026-12-01 13:00")))
+    play = await h.step("start")
+    h.clock.advance(0.3)
+    cover = await h.step("play", "FAILED")
+    assert cover["ROUTING_STEP"] == "cover"  # at once, to the next step
+    (failed,) = h.named("prompt.not_played")
+    assert failed["level"] == "error" and failed["call_id"] == "linked.1"
+    assert (failed["step"], failed["target"], failed["prompt"], failed["status"]) == (
+        "referral",
+        "soc1",
+        play["ROUTING_PROMPT"],
+        "FAILED",
+    )
+    assert failed["rules"] == ["R2", "R11", "R15"]
+    assert h.named("call.referral") == []  # nobody was told
+    h.clock.advance(6)
+    await h.script("answered", UNIQUEID)
+    h.clock.advance(60)
+    await h.script("hangup", "dial", "ANSWER//")
+    end = h.named("call.end")[0]
+    assert (end["outcome"], end["by"], end["wait_s"]) == ("cover", "soc2", 6.3)
+
+
+async def test_r4_a_callback_offer_asterisk_could_not_play_is_an_error_and_goes_on_to_voicemail(tmp_path: Path) -> None:
+    data = copy.deepcopy(BASE)
+    data["people"][0]["fallback"] = ["callback", "voicemail"]
+    h = Harness(tmp_path, config=data)
+    await h.step("start")
+    h.clock.advance(30)
+    offer = await h.step("dial", "NOANSWER//")
+    assert offer["ROUTING_ACTION"] == "offer"
+    following = await h.step("read", "ERROR/")  # what Read reports when its prompt cannot be played
+    assert following["ROUTING_ACTION"] == "voicemail"
+    (failed,) = h.named("prompt.not_played")
+    assert (failed["step"], failed["status"], failed["prompt"]) == ("callback", "ERROR", offer["ROUTING_PROMPT"])
+    assert h.named("callback.requested") == []
 
 
 async def test_r9_recorded_prompt_is_preferred(tmp_path: Path) -> None:
