@@ -40,6 +40,7 @@ def test_the_recorder_keeps_the_events_reports_and_the_audit_need() -> None:
         "outbound.dial",
         "outbound.blocked",
         "call.private",
+        "prompt.not_played",
     } == RECORDED
 
 
