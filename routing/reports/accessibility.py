@@ -5,7 +5,7 @@ renderers (table, csv, json) only format. Per unit and per person:
 calls; answered personally; R2 answer within the ring limit (%); outcomes by R2 category;
 abandoned (and after how long, median); policy violations by rule; wait median and p90;
 callbacks opened, done, overdue, median time to callback; mobile forwards (R14, R20);
-private calls (R17); blocked premium-rate attempts (R18).
+private calls (R17); blocked premium-rate attempts (R18); messages Asterisk could not play.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from routing.calllog.events import CallPrivate, MobileForward, OutboundBlocked, PolicyViolation
+from routing.calllog.events import CallPrivate, MobileForward, OutboundBlocked, PolicyViolation, PromptNotPlayed
 from routing.config.schema import Config
 from routing.policy.answer_measures import answered_personally, answered_within_ring_limit
 from routing.policy.directory import Directory
@@ -29,7 +29,7 @@ from routing.store.base import Callback, CallRecord, StoredEvent
 
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 # The events the report counts besides the calls themselves.
-COUNTED_EVENTS = (PolicyViolation, MobileForward, CallPrivate, OutboundBlocked)
+COUNTED_EVENTS = (PolicyViolation, MobileForward, CallPrivate, OutboundBlocked, PromptNotPlayed)
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Row:
     mobile_forwards: int = 0
     private_calls: int = 0
     premium_blocked: int = 0
+    not_played: int = 0  # messages Asterisk could not play: callers were not told (R9, R11, R4)
 
     @property
     def within_limit_pct(self) -> float | None:
@@ -157,6 +158,9 @@ def build_report(
         if isinstance(event, PolicyViolation):
             for row in call_rows.get(str(stored.call_id), [rows[("all", "")]]):
                 row.violations[event.rule] = row.violations.get(event.rule, 0) + 1
+        elif isinstance(event, PromptNotPlayed):
+            for row in call_rows.get(str(stored.call_id), [rows[("all", "")]]):
+                row.not_played += 1
         elif isinstance(event, MobileForward):
             person_cfg = people.get(event.person)
             for row in rows_for(person_cfg.unit if person_cfg else None, event.person):
@@ -236,6 +240,7 @@ COLUMNS = (
     ("mobile", "mobile_forwards"),
     ("private", "private_calls"),
     ("blocked", "premium_blocked"),
+    ("not played", "not_played"),
     ("violations", "violations"),
 )
 

@@ -127,3 +127,14 @@ def test_report_command(tmp_path: Path, store_url: str, store: Store, capsys: py
     assert json.loads(capsys.readouterr().out)["rows"][0]["calls"] == 5
     assert main(["report", "--config", str(config), "--from", "2026-12-02", "--to", "2026-12-01"]) == 2
     assert main(["report", "--config", str(config), "--from", "yesterday"]) == 2
+
+
+def test_messages_asterisk_did_not_play_are_counted_for_the_call_and_outside_calls(store: Store) -> None:
+    at = (T0 + timedelta(minutes=3)).isoformat()
+    fields = {"step": "announcement", "target": "soc", "prompt": "/p/x", "status": "FAILED", "rules": ["R9"]}
+    store.record_event(at=at, call_id="c3", event="prompt.not_played", fields=fields)
+    refusal = {**fields, "step": "outbound", "target": "7001", "rules": ["R18"]}
+    store.record_event(at=at, call_id="out-1", event="prompt.not_played", fields=refusal)
+    rows = {(r.kind, r.id): r for r in _report(store).rows}
+    assert rows[("all", "")].not_played == 2
+    assert rows[("unit", "soc")].not_played == 1 and rows[("unit", "kc")].not_played == 0
