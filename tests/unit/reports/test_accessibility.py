@@ -131,7 +131,13 @@ def test_report_command(tmp_path: Path, store_url: str, store: Store, capsys: py
 
 def test_messages_asterisk_did_not_play_are_counted_for_the_call_and_outside_calls(store: Store) -> None:
     at = (T0 + timedelta(minutes=3)).isoformat()
-    fields = {"step": "announcement", "target": "soc", "prompt": "/p/x", "status": "FAILED", "rules": ["R9"]}
+    fields: dict[str, object] = {
+        "step": "announcement",
+        "target": "soc",
+        "prompt": "/p/x",
+        "status": "FAILED",
+        "rules": ["R9"],
+    }
     store.record_event(at=at, call_id="c3", event="prompt.not_played", fields=fields)
     refusal = {**fields, "step": "outbound", "target": "7001", "rules": ["R18"]}
     store.record_event(at=at, call_id="out-1", event="prompt.not_played", fields=refusal)
