@@ -1,9 +1,11 @@
 """A FastAGI server on asyncio streams: bounded, timed out, and never blocking the loop.
 
-Every request is: read the headers (bounded in size and time), ask the handler for the
-channel variables to set, send them (in one MSet where the values allow), read the replies,
-close. A port probe, garbage or a silent peer costs one short-lived task, never a spin or a
-leak.
+Every request is: admit the peer (an allowed address), read the headers (bounded in size and
+time), admit the request (the shared secret, its first argument, which the handler never
+sees), ask the handler for the channel variables to set, send them (in one MSet where the
+values allow), read the replies, close. A port probe, garbage, a silent or a forged peer
+costs one short-lived task, never a spin or a leak, and changes nothing: a refused request
+gets no answer, so the dialplan's fail-safe finishes the call.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
+from routing.agi.admission import Admission, Refusal, RefusalLog
 from routing.agi.protocol import (
     MAX_LINE,
     AgiProtocolError,
@@ -40,9 +43,12 @@ class Limits:
 
 
 class FastAgiServer:
-    def __init__(self, handler: Handler, limits: Limits = Limits()) -> None:
+    def __init__(self, handler: Handler, limits: Limits = Limits(), admission: Admission | None = None) -> None:
+        """`admission` None admits every peer and request (a server tested on its own)."""
         self._handler = handler
         self._limits = limits
+        self.admission = admission
+        self._refusals = RefusalLog()
         self._server: asyncio.Server | None = None
         self._active: set[asyncio.Task[None]] = set()
         self._mset_refused = False
@@ -84,8 +90,25 @@ class FastAgiServer:
             with contextlib.suppress(ConnectionError, TimeoutError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
 
+    def _refuse(self, peer: object, reason: Refusal, script: str = "") -> None:
+        host = peer[0] if isinstance(peer, tuple) and peer else str(peer)
+        since = self._refusals.should_log(str(host), reason, asyncio.get_running_loop().time())
+        if since is not None:
+            log.warning(
+                LogId.AGI_REFUSED,
+                peer=str(host),
+                reason=reason.value,
+                script=script or None,
+                refused_since_last=since,
+                what="not Asterisk (asterisk.agi.allow, the AstDB secret): nothing done, no answer",
+            )
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
+        admission = self.admission
+        if admission is not None and not admission.address_allowed(str(peer[0] if peer else "")):
+            self._refuse(peer, Refusal.ADDRESS)
+            return
         try:
             # asyncio.timeout, not wait_for: the request runs in this task, with no task per
             # step and no turn of the event loop between the answer and sending it.
@@ -97,6 +120,11 @@ class FastAgiServer:
         except (AgiProtocolError, TimeoutError, ValueError, ConnectionError) as exc:
             log.warning(LogId.AGI_BAD_REQUEST, peer=str(peer), error=_describe(exc))
             return
+        if admission is not None and admission.token is not None:
+            if not admission.secret_matches(request.args):
+                self._refuse(peer, Refusal.SECRET, request.script)
+                return
+            request = replace(request, args=request.args[1:])  # the handler never sees the secret
         try:
             async with asyncio.timeout(self._limits.handler_timeout_s):
                 variables = await self._handler(request)

@@ -12,6 +12,7 @@ from routing.calllog.events import LogId
 from routing.calllog.setup import configure_logging
 from routing.cli import callbacks, demo, explain, phones, referral, report, run, sandbox, tail
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
+from routing.deploy import SYSTEMD_UNIT
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -23,6 +24,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(config.people)} people, {len(config.phones)} shared phones, "
         f"ring limit {config.ring.max_rings} × {config.ring.ring_period_s:g} s"
     )
+    return EXIT_OK
+
+
+def cmd_unit_file(args: argparse.Namespace) -> int:
+    print(SYSTEMD_UNIT)
     return EXIT_OK
 
 
@@ -38,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command in (explain, run, demo, referral, callbacks, phones, report, tail, sandbox):
         command.register(commands)
+
+    unit = commands.add_parser("unit-file", help="print the path of the systemd unit shipped with the package")
+    unit.set_defaults(func=cmd_unit_file)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Annotated
@@ -92,6 +93,20 @@ ListenAddress = Annotated[
     str,
     BeforeValidator(_pattern(r"[0-9A-Za-z.:\[\]-]+:\d{1,5}", "HOST:PORT", '"127.0.0.1:4573"')),
 ]
+
+
+def _network(text: object) -> object:
+    """An address or a network (127.0.0.1, 10.1.2.0/24, ::1): who may speak FastAGI."""
+    if not isinstance(text, str):
+        raise ValueError('write an address or a network as text, e.g. "127.0.0.1" or "10.1.2.0/24"')
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise ValueError(f'\'{text}\' is not an IP address or network, e.g. "127.0.0.1" or "10.1.2.0/24"') from None
+    return text.strip()
+
+
+Network = Annotated[str, BeforeValidator(_network)]
 StoreUrl = Annotated[
     str,
     BeforeValidator(

@@ -35,6 +35,7 @@ from routing.config.fields import (
     Identifier,
     ListenAddress,
     Mailbox,
+    Network,
     PhoneNumber,
     Prefix,
     PromptName,
@@ -160,11 +161,29 @@ class FollowUpConfig(Model):
     callback_within: Annotated[float, BeforeValidator(_hours)] = 4.0
 
 
+class PromptsHttpConfig(Model):
+    """The service serves its prompts to Asterisk over HTTP (Asterisk plays http:// addresses
+    and caches what it fetched): no folder needs to be shared with Asterisk's host."""
+
+    listen: ListenAddress = "127.0.0.1:4574"
+    url: HttpUrl | None = None  # how Asterisk reaches `listen`; default http://LISTEN
+
+
 class PromptsConfig(Model):
-    """Sound files: the admins' recordings (NAME.wav …) and generated speech (tts/)."""
+    """Sound files: the admins' recordings (NAME.wav …) and generated speech (tts/). Asterisk
+    plays them from `dir` by path (the same path on its host: one machine, or a shared
+    mount), or, with `http`, fetches them from the service."""
 
     dir: AbsolutePath = "/var/lib/routing/prompts"
     voice: Annotated[str, Field(pattern=r"^[a-z]{2,3}([-+][A-Za-z0-9-]+)?$")] = "sv"
+    http: PromptsHttpConfig | None = None
+
+    @property
+    def base_url(self) -> str | None:
+        """Where Asterisk fetches prompts from, without a trailing slash; None: by path."""
+        if self.http is None:
+            return None
+        return (self.http.url or f"http://{self.http.listen}").rstrip("/")
 
 
 class CallbackConfig(Model):
@@ -211,6 +230,10 @@ class AriConfig(Model):
 
 class AgiConfig(Model):
     listen: ListenAddress = "127.0.0.1:4573"
+    # Only Asterisk may speak FastAGI to the service: requests from other addresses are refused
+    # (and the call takes the dialplan's fail-safe). Add the Asterisk host's address when the
+    # service listens on a network address.
+    allow: Annotated[tuple[Network, ...], Field(min_length=1)] = ("127.0.0.1", "::1")
 
 
 class AsteriskConfig(Model):

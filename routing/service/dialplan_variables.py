@@ -1,7 +1,9 @@
 """Every channel variable and AGI script the service and dialplan/extensions_routing.conf share.
 
-The dialplan asks `AGI(${ROUTING_AGI}/<script>,<event>,<detail>,<linkedid>,<internal>,<callerpres>)`
-and acts on the variables the service sets. Change a name here and in the dialplan together.
+The dialplan asks `AGI(${ROUTING_AGI}/<script>,<secret>,<event>,<detail>,<linkedid>,<internal>,<callerpres>)`
+and acts on the variables the service sets. The secret (AstDB routing/agi/token) is checked and
+taken off by the FastAGI server: the ARG_* indices below count after it. Change a name here
+and in the dialplan together.
 """
 
 from __future__ import annotations

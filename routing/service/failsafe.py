@@ -7,6 +7,7 @@ The dialplan's fail-safe reads family `routing`:
     failsafe/mailbox       the switchboard's mailbox, when the number is unknown
     barred/<prefix>        1 for every premium-rate prefix: refused for everyone (R18, fail closed)
     outbound/trunk_prefix, outbound/trunk_suffix, outbound/private_prefix
+    agi/token              the secret the dialplan sends with every FastAGI request (#11)
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from routing.policy.directory import Directory
 from routing.service.step_codec import seconds
 
 FAMILY = "routing"
+TOKEN_KEY = "agi/token"
+
+
+def astdb_entries(directory: Directory, agi_token: str) -> dict[str, str]:
+    """Everything the service keeps in AstDB: the secret first, then the fail-safe."""
+    return {TOKEN_KEY: agi_token, **failsafe_entries(directory)}
 
 
 def failsafe_entries(directory: Directory) -> dict[str, str]:

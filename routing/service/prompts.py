@@ -1,8 +1,11 @@
 """Sound files for messages: the admin's recording where there is one, else Swedish speech
 generated with espeak-ng (cached by text, so each phrase is synthesised once).
 
-Asterisk plays a file by its path without extension, so Asterisk must see `directory` at
-the same path as the service (one machine, or a shared mount).
+Asterisk plays a file by its path without extension, so it must see `directory` at the same
+path as the service (one machine, or a shared mount) — or, with a `base_url`, it plays the
+address the service serves the file at (prompt_server.py) and keeps it in its media cache.
+Every address names its content (generated speech by the hash of its text, a recording by
+the hash of its bytes), so a re-recorded prompt gets a new address and no cache goes stale.
 """
 
 from __future__ import annotations
@@ -29,24 +32,56 @@ Synthesiser = Callable[[str, str, Path], Awaitable[None]]  # (text, voice, targe
 
 
 class Prompts:
-    def __init__(self, directory: Path, voice: str = "sv", synthesise: Synthesiser | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        voice: str = "sv",
+        synthesise: Synthesiser | None = None,
+        *,
+        base_url: str | None = None,
+    ) -> None:
         self.directory = directory
         self.voice = voice
+        self.base_url = base_url
         self._synthesise = synthesise if synthesise is not None else espeak_synthesise
         self._locks: dict[str, asyncio.Lock] = {}
+        self._digests: dict[Path, tuple[int, int, str]] = {}  # recording -> (mtime_ns, size, digest)
 
-    def recorded(self, name: str) -> str | None:
-        """The path (without extension) of the admin's recording `name`, if it exists."""
-        base = self.directory / name
-        if any(base.with_name(base.name + ext).exists() for ext in RECORDED_EXTENSIONS):
-            return str(base)
+    def recording(self, name: str) -> Path | None:
+        """The admin's recording `name` (NAME.wav, NAME.sln16 …), if it exists."""
+        for ext in RECORDED_EXTENSIONS:
+            found = self.directory / f"{name}{ext}"
+            if found.is_file():
+                return found
         return None
 
-    async def path_for(self, name: str | None, text: str) -> str:
-        """A path Asterisk can play: the recording, else synthesised speech of `text`.
+    def recorded(self, name: str) -> str | None:
+        """What Asterisk plays for the recording `name`, if it exists."""
+        found = self.recording(name)
+        if found is None:
+            return None
+        if self.base_url is None:
+            return str(found.with_suffix(""))
+        return f"{self.base_url}/rec/{self.digest(found)}/{found.name}"
 
-        Synthesis failing is logged; the path is returned anyway, Playback then fails and the
-        flow goes on to its next step (a missing message never strands a caller)."""
+    def digest(self, recording: Path) -> str:
+        """The first 16 hex digits of the recording's SHA-256, computed again only when the
+        file changed (a recording is a few hundred kB: read once, not for every call)."""
+        stat = recording.stat()
+        known = self._digests.get(recording)
+        if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
+            return known[2]
+        digest = hashlib.sha256(recording.read_bytes()).hexdigest()[:16]
+        self._digests[recording] = (stat.st_mtime_ns, stat.st_size, digest)
+        return digest
+
+    async def path_for(self, name: str | None, text: str) -> str:
+        """What Asterisk plays: the recording, else synthesised speech of `text`; a path
+        without extension, or with a `base_url` the address the service serves it at.
+
+        Synthesis failing is logged; the path is returned anyway, Playback then fails, the
+        dialplan says so (prompt.not_played) and the flow goes on to its next step (a missing
+        message never strands a caller)."""
         if name is not None and (found := self.recorded(name)) is not None:
             return found
         key = hashlib.sha256(f"{self.voice}\0{text}".encode()).hexdigest()[:20]
@@ -58,6 +93,8 @@ class Prompts:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     await self._synthesise(text, self.voice, target)
             self._locks.pop(key, None)
+        if self.base_url is not None:
+            return f"{self.base_url}/tts/{target.name}"
         return str(target.with_suffix(""))
 
 

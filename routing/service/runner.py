@@ -10,6 +10,7 @@ from pathlib import Path
 
 import structlog
 
+from routing.agi.admission import Admission
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Handler
 from routing.ami.client import AmiClient, AmiError
@@ -23,12 +24,13 @@ from routing.service import dialplan_variables as v
 from routing.service.asterisk_link import AsteriskLink
 from routing.service.call_router import CallRouter, now_local
 from routing.service.device_states import DeviceStates
-from routing.service.failsafe import failsafe_entries
+from routing.service.failsafe import astdb_entries
 from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
 from routing.service.not_played import not_played
 from routing.service.orphan_calls import Me, OrphanCalls
 from routing.service.outbound_calls import OutboundCalls
+from routing.service.prompt_server import PromptServer
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store import Store, open_store
@@ -79,7 +81,7 @@ class Service:
         self.link: AsteriskLink | None = None
         self.store = store if store is not None else open_store(config.store.url)
         self.referrals: ReferralStore = referrals if referrals is not None else self.store
-        prompts = Prompts(Path(config.prompts.dir), config.prompts.voice)
+        prompts = Prompts(Path(config.prompts.dir), config.prompts.voice, base_url=config.prompts.base_url)
         now = clock if clock is not None else now_local
         self.device_states = DeviceStates()
         self.me = Me.new()  # this instance, in the store and on each call.start
@@ -95,7 +97,10 @@ class Service:
         )
         self.features = FeatureCodes(lambda: self.router.directory, self.referrals, prompts, now)
         self.outbound = OutboundCalls(lambda: self.router.directory, prompts)
-        self.agi = FastAgiServer(AgiApplication(self.router, self.features, self.outbound))
+        self.agi_token = self.store.agi_token()  # Asterisk sends it with every request (from AstDB)
+        admission = Admission.of(config.asterisk.agi.allow, self.agi_token)
+        self.agi = FastAgiServer(AgiApplication(self.router, self.features, self.outbound), admission=admission)
+        self.prompt_server = PromptServer(prompts, admission) if config.prompts.http is not None else None
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None
@@ -105,6 +110,8 @@ class Service:
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
         self.orphans.beat()  # known in the store before its first call
+        if self.prompt_server is not None and self.config.prompts.http is not None:
+            await self.prompt_server.start(*_listen_address(self.config.prompts.http.listen))
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
         if self._connect_ami:
@@ -126,7 +133,7 @@ class Service:
             lambda on_login: AmiClient(
                 ami.host, ami.port, ami.username, secret, on_login=on_login, events=AsteriskLink.EVENTS
             ),
-            lambda: failsafe_entries(self.router.directory),
+            lambda: astdb_entries(self.router.directory, self.agi_token),
             lambda: self.router.directory.devices(),
             self.device_states,
             self.router.forget_gone_channels,
@@ -180,6 +187,8 @@ class Service:
         if self.link is not None:
             self.link.close()
         await self.agi.stop()
+        if self.prompt_server is not None:
+            await self.prompt_server.stop()
         in_progress = len(self.router.calls)
         self.router.let_go()
         self.orphans.leave()

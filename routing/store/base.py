@@ -477,11 +477,20 @@ class Store:
     def installation_key(self) -> bytes:
         """The installation's secret for hashing numbers (R12): made once, kept in the store so
         every instance of a site hashes alike; never logged."""
+        return bytes.fromhex(self._site_secret("installation_key"))
+
+    def agi_token(self) -> str:
+        """The secret Asterisk sends with every FastAGI request (#11: only Asterisk may speak to
+        the service): made once, shared by every instance of a site, written to AstDB over
+        AMI; never logged."""
+        return self._site_secret("agi_token")
+
+    def _site_secret(self, key: str) -> str:
         with self._transaction() as tx:
             self._exec(
                 tx,
-                "INSERT INTO meta (key, value) VALUES ('installation_key', ?) ON CONFLICT (key) DO NOTHING",
-                (secrets.token_hex(32),),
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, secrets.token_hex(32)),
             )
-            row = self._exec(tx, "SELECT value FROM meta WHERE key = 'installation_key'").fetchone()
-        return bytes.fromhex(str(row[0]))
+            row = self._exec(tx, "SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0])

@@ -60,6 +60,8 @@ from routing.calllog.setup import configure_logging
 from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
+from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
+from routing.service.failsafe import TOKEN_KEY
 from routing.service.prompts import Prompts
 from routing.service.runner import Service
 from routing.store import Store
@@ -210,6 +212,9 @@ class Ami:
                 return None
             raise
         return found[0].get("Val") if found else None
+
+    async def db_put(self, family: str, key: str, value: str) -> None:
+        await self.action("DBPut", Family=family, Key=key, Val=value)
 
     async def db_del_tree(self, family: str) -> None:
         """Remove an AstDB family (no error if it is empty)."""
@@ -614,12 +619,16 @@ async def start_service(
     - `at`: where the clock starts (default a Tuesday 10:15).
     - `store_url`: another store than the SQLite file in `state_dir` (a PostgreSQL database).
     - `ami_login`: the service's own AMI link is started (it writes the AstDB fail-safe
-      entries and follows device states); without it the link is off, so nothing is written
-      to the shared sandbox's AstDB and every device is tried.
+      entries and follows device states); without it the link is off, so nothing but the
+      FastAGI secret is written to the shared sandbox's AstDB (by the harness, as the link
+      would: without it Asterisk could not speak to the service) and every device is tried.
     """
     log = ServiceLog()
     configure_logging("json", "info", stream=log)
-    asterisk_section: dict[str, Any] = {**data["asterisk"], "agi": {"listen": listen}}
+    asterisk_section: dict[str, Any] = {
+        **data["asterisk"],
+        "agi": {**data["asterisk"].get("agi", {}), "listen": listen},
+    }
     if ami_login is not None:
         asterisk_section["ami"] = ami_login.config_section(state_dir)
     store = {"url": store_url or f"sqlite:///{(state_dir / 'routing.db').as_posix().lstrip('/')}"}
@@ -629,6 +638,8 @@ async def start_service(
     for referral in referrals:
         service.store.set_referral(referral, at=clock(), by="e2e")
     await service.start()
+    if ami_login is None:
+        await ami.db_put(FAILSAFE_FAMILY, TOKEN_KEY, service.agi_token)
     running = RunningService(service, log, clock, ami, linked=ami_login is not None)
     await ami.set_global("ROUTING_AGI", running.agi_url)
     return running
@@ -638,10 +649,11 @@ async def start_service(
 
 
 def agi_requests(call: CallerCall, script: str = "step") -> list[list[str]]:
-    """Arguments of the routing channel's AGI requests to `script` (from Newexten AppData)."""
+    """Arguments of the routing channel's AGI requests to `script` (from Newexten AppData),
+    after the shared secret that comes first (the service's handlers never see it either)."""
     out: list[list[str]] = []
     for app in call.apps("AGI"):
-        url, *args = app.data.split(",")
+        url, _secret, *args = app.data.split(",")
         if url.endswith(f"/{script}"):
             out.append(args)
     return out

@@ -154,6 +154,22 @@ DUP_AND_SCHEMA = edit(
 Issue = tuple[int, int, str, str]  # line, column, key path, message
 
 CASES = [
+    # Who may speak FastAGI (#11): an address or a network, never a guess.
+    pytest.param(
+        edit(
+            "    password_env: ROUTING_ARI_PASSWORD\n",
+            '    password_env: ROUTING_ARI_PASSWORD\n  agi:\n    allow: ["127.0.0.1", "asterisk-host"]\n',
+        ),
+        [
+            (
+                23,
+                26,
+                "asterisk.agi.allow[1]",
+                '\'asterisk-host\' is not an IP address or network, e.g. "127.0.0.1" or "10.1.2.0/24"',
+            ),
+        ],
+        id="agi-allow-not-an-address",
+    ),
     # Unknown keys: a typo never passes silently, and the closest key is suggested.
     pytest.param(
         append("timzone: Europe/Stockholm\n"),
