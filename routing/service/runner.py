@@ -82,6 +82,7 @@ class Service:
         self.store = store if store is not None else open_store(config.store.url)
         self.referrals: ReferralStore = referrals if referrals is not None else self.store
         prompts = Prompts(Path(config.prompts.dir), config.prompts.voice, base_url=config.prompts.base_url)
+        self.prompts = prompts
         now = clock if clock is not None else now_local
         self.device_states = DeviceStates()
         self.me = Me.new()  # this instance, in the store and on each call.start
@@ -110,8 +111,11 @@ class Service:
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
         self.orphans.beat()  # known in the store before its first call
-        if self.prompt_server is not None and self.config.prompts.http is not None:
-            await self.prompt_server.start(*_listen_address(self.config.prompts.http.listen))
+        http = self.config.prompts.http
+        if self.prompt_server is not None and http is not None:
+            host, port = await self.prompt_server.start(*_listen_address(http.listen))
+            if http.url is None:  # Asterisk reaches the address bound (a port 0 is chosen now)
+                self.prompts.base_url = f"http://{host}:{port}"
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
         if self._connect_ami:

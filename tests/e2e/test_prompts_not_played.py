@@ -122,3 +122,42 @@ async def test_r11_a_feature_confirmation_nobody_heard_is_logged_and_a_tone_is_p
     assert [r.person for r in svc.store.referrals()] == ["soc1"]
     (failed,) = _events(svc, "prompt.not_played")
     assert (failed["step"], failed["target"], failed["status"]) == ("feature", "5001", "FAILED")
+
+
+async def test_with_prompts_served_over_http_asterisk_plays_them_without_seeing_the_folder(
+    routing: Routing, tmp_path: Path
+) -> None:
+    """The same folder Asterisk cannot see, served by the service (prompts.http): the referral
+    is played, told and answers the caller at once (R2, R11)."""
+    back = stockholm("2026-12-01 13:00")
+    data = unseen_prompts(tmp_path, soc2="answer1")
+    data["prompts"]["http"] = {"listen": "127.0.0.1:0"}
+    svc = await routing(data, referrals=[Referral("soc1", Reason.LUNCH, back)])
+    call = await svc.call("5001")
+    playback = await call.wait_app("Playback")
+    await svc.log.wait_for(call.call_id, "call.answered", timeout=25)
+    await call.hang_up()
+    end = await finish(svc, call, "cover", by="soc2")  # the referral, then the cover as planned
+
+    assert playback["AppData"].startswith("http://127.0.0.1:") and "/tts/" in playback["AppData"]
+    assert call.variable("PLAYBACKSTATUS")[-1:] == ["SUCCESS"]
+    assert svc.log.for_call(call.call_id, "prompt.not_played") == []
+    assert svc.log.one(call.call_id, "call.referral")["person"] == "soc1"
+    assert end["wait_s"] < 0.5  # R2: the referral message answered the caller
+
+
+async def test_with_prompts_served_over_http_the_callback_offer_is_heard_and_waits_for_its_key(
+    routing: Routing, tmp_path: Path
+) -> None:
+    data = unseen_prompts(tmp_path, soc1="busy", soc2="busy", soc1_fallback=["cover", "callback", "voicemail"])
+    data["prompts"]["http"] = {"listen": "127.0.0.1:0"}
+    svc = await routing(data)
+    call = await svc.call("5001")
+    read = await call.wait_app("Read", timeout=15)
+    mailbox = await call.wait_app("VoiceMail", timeout=15)
+    assert read["AppData"].split(",")[1].startswith("http://127.0.0.1:")
+    assert mailbox.at - read.at > 2.0  # the offer was played, then its 2 s wait for a key ran out
+    await call.hang_up()
+    await finish(svc, call, "voicemail")
+    assert call.variable("READSTATUS")[-1:] == ["TIMEOUT"]
+    assert svc.log.for_call(call.call_id, "prompt.not_played") == []
