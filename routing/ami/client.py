@@ -215,6 +215,15 @@ class AmiClient:
         """Logged in now, with the event filters set and `on_login` run."""
         return self._logged_in.is_set()
 
+    @property
+    def protocol_version(self) -> str | None:
+        """The AMI protocol version from the greeting of the connection's server, the line
+        `Asterisk Call Manager/<version>` (panoramisk reads it); None before any such greeting
+        came (not connected yet, or the server is not an Asterisk manager)."""
+        protocol = getattr(self._manager, "protocol", None)
+        version = getattr(protocol, "version", None)
+        return version if isinstance(version, str) else None
+
     def _attempt_failed(self) -> float:
         delay = self._backoff.failed()
         self._manager.reconnect_timeout = delay

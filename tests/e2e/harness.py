@@ -2,9 +2,12 @@
 
 - `Ami`: the tests' AMI session, on the product's own client (routing.ami.client.AmiClient,
   with an AmiRecorder: every event with its monotonic arrival time). It originates simulated
-  callers, hangs channels up, sends DTMF and waits for conditions on the events. Every action
-  is timed out (by AmiClient): an action sent while Asterisk is down would otherwise never
-  resolve. Its own log lines go to stderr, never into the service's log the tests read.
+  callers, originates a channel into an application (and waits for its OriginateResponse),
+  hangs channels up, sends DTMF and waits for conditions on the events. Every action is timed
+  out (by AmiClient): an action sent while Asterisk is down would otherwise never resolve.
+  Its own log lines go to stderr, never into the service's log the tests read. The `ami`
+  fixture is one under the sandbox's lock; `Ami.session(sandbox)` is one without it, for a
+  test that resets the sandbox itself (test_sandbox.py).
 - `CallerCall`: one originated call and what Asterisk did in it (devices dialled and for how
   long, applications run with their data, channels left).
 - `start_service`: the routing `Service` in-process on 127.0.0.1:0, its JSON log captured
@@ -41,7 +44,8 @@ import logging
 import sys
 import time
 import wave
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,6 +64,7 @@ from routing.calllog.setup import configure_logging
 from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
+from routing.sandbox import RunningSandbox
 from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
 from routing.service.failsafe import TOKEN_KEY
 from routing.service.prompts import Prompts
@@ -120,6 +125,12 @@ class Ami:
         """Every event so far, in arrival order."""
         return self.recorder.events
 
+    @property
+    def protocol_version(self) -> str | None:
+        """The version in Asterisk's greeting `Asterisk Call Manager/<version>`; None if the
+        server greeted otherwise."""
+        return self.client.protocol_version
+
     @classmethod
     async def connect(cls, host: str, port: int, username: str, secret: str) -> Ami:
         recorder = AmiRecorder()
@@ -140,6 +151,18 @@ class Ami:
             client.close()
             raise AmiError(f"no AMI login at {host}:{port} within {CONNECT_TIMEOUT_S}s: {exc}") from exc
         return cls(client, recorder)
+
+    @classmethod
+    @asynccontextmanager
+    async def session(cls, sandbox: RunningSandbox) -> AsyncIterator[Ami]:
+        """`async with Ami.session(sandbox) as ami:` an Ami logged in to the sandbox with its
+        generated secret, closed at the end. Without the `ami` fixture's lock: for a test that
+        resets the sandbox itself (the reset takes that lock)."""
+        ami = await cls.connect(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
+        try:
+            yield ami
+        finally:
+            await ami.close()
 
     async def close(self) -> None:
         self.client.close()
@@ -249,6 +272,29 @@ class Ami:
         if receive:
             fields["Receive"] = "yes"
         await self.action("PlayDTMF", fields)
+
+    async def originate_application(
+        self, channel: str, application: str, data: str = "", *, timeout_ms: int | None = None
+    ) -> str:
+        """Async Originate: `channel` is called and, once it answers, runs `application(data)`;
+        `timeout_ms` is how long it may ring (None: Asterisk's default, 30 s). Returns the
+        action's ActionID, which Asterisk's OriginateResponse carries (`originate_response`).
+        AmiError unless Asterisk answers the action itself with Success."""
+        action_id = f"e2e-originate-{time.monotonic_ns():x}-{next(self._serial)}"
+        fields = {"ActionID": action_id, "Channel": channel, "Application": application, "Data": data, "Async": "true"}
+        if timeout_ms is not None:
+            fields["Timeout"] = str(timeout_ms)
+        response = await self.action("Originate", fields)
+        if response.get("Response") != "Success":
+            raise AmiError(f"AMI Originate {fields} answered {response}")
+        return action_id
+
+    async def originate_response(self, action_id: str, timeout: float) -> AmiEvent:
+        """The OriginateResponse of the async Originate `action_id`, once the channel answered
+        (Response: Success) or gave up (Response: Failure, Reason: 3 no answer, 5 busy, …).
+        panoramisk hands it to the recorder as an event: the action itself ended with its
+        first response."""
+        return await self.wait_for(event("OriginateResponse", ActionID=action_id), timeout)
 
     async def originate_caller(
         self,

@@ -50,9 +50,11 @@ async def logged_in_client(
 async def test_connect_can_wait_for_the_login(fake: FakeAmi) -> None:
     client = AmiClient("127.0.0.1", fake.port, "routing", SECRET)
     assert not client.logged_in
+    assert client.protocol_version is None
     await client.connect(timeout_s=2, wait_for_login=True)
     try:
         assert client.logged_in
+        assert client.protocol_version == "9.0.0"  # from the greeting `Asterisk Call Manager/9.0.0`
         (login,) = fake.named("Login")
         assert (first(login, "Username"), first(login, "Events")) == ("routing", "on")
     finally:
