@@ -122,5 +122,7 @@ def referral_registered(referral_text: str) -> str:
     return f"Hänvisning registrerad. {referral_text}"
 
 
+PROBE = "Test."  # the probe call of `routing doctor`, heard by nobody: proves a prompt plays
+
 PREMIUM_RATE_REFUSED = "Samtal till betalnummer är spärrade från kommunens telefoner. Samtalet kopplas inte."  # R18
 NOT_A_NUMBER = "Numret kan inte ringas. Kontrollera numret och försök igen."

@@ -126,8 +126,9 @@ def up(settings: SandboxSettings | None = None) -> RunningSandbox:
         pid = process.start(settings)
         boot_seconds = time.monotonic() - started
         if was_running:
-            # The config was just rewritten: let the dialplan follow it.
-            process.rx(settings, "dialplan reload")
+            # The config was just rewritten: let the dialplan, voicemail and AMI users follow it.
+            for command in ("dialplan reload", "voicemail reload", "manager reload"):
+                process.rx(settings, command)
         version = _version(settings)
     log.info(LogId.SANDBOX_UP, pid=pid, version=version, boot_seconds=round(boot_seconds, 1))
     return RunningSandbox(settings, creds, pid, version, build_seconds, boot_seconds)

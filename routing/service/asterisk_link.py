@@ -19,7 +19,7 @@ log = structlog.get_logger("routing.asterisk")
 
 
 class AsteriskLink:
-    EVENTS = ("DeviceStateChange",)  # all the service listens to
+    EVENTS = ("DeviceStateChange", "UserEvent")  # all the service listens to (UserEvent: its own probe call)
 
     def __init__(
         self,
@@ -28,9 +28,12 @@ class AsteriskLink:
         devices: Callable[[], Iterable[str]],
         states: DeviceStates,
         on_channels: Callable[[set[str], float], None] | None = None,
+        on_synced: Callable[[], None] | None = None,
     ):
+        """`on_synced()`: after every sync (each login, each config change)."""
         self._entries = entries
         self._on_channels = on_channels
+        self._on_synced = on_synced
         self._devices = devices
         self.states = states
         self._ami = ami_factory(self._logged_in)
@@ -90,6 +93,8 @@ class AsteriskLink:
             busy=len(self.states.busy()),
         )
         self.synced.set()
+        if self._on_synced is not None:
+            self._on_synced()
 
     async def _read_device_states(self) -> None:
         """Asterisk reports changes only; at login every phone's state is asked once."""

@@ -18,6 +18,7 @@ SCRIPT_FEATURE: Final = "feature"  # a feature code from an internal phone: (cod
 SCRIPT_OUTBOUND: Final = "outbound"  # an internal phone dials out: (number, extension, linkedid)
 # A refusal or a confirmation Asterisk could not play: (what, extension, prompt, status, linkedid)
 SCRIPT_NOT_PLAYED: Final = "not_played"
+SCRIPT_PROBE: Final = "probe"  # routing doctor's probe call (routing-doctor): play this prompt
 
 # Set by the dialplan before it asks (AGI arguments, in this order)
 ARG_EVENT: Final = 0  # start | dial | play | voicemail | read

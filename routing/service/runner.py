@@ -19,6 +19,7 @@ from routing.config.errors import ConfigError
 from routing.config.load import load_config
 from routing.config.schema import Config
 from routing.config.secrets import SecretMissing, read_secret
+from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.service import dialplan_variables as v
 from routing.service.asterisk_link import AsteriskLink
@@ -27,13 +28,14 @@ from routing.service.device_states import DeviceStates
 from routing.service.failsafe import astdb_entries
 from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
+from routing.service.install_checks import Probe, run_checks
 from routing.service.not_played import not_played
 from routing.service.orphan_calls import Me, OrphanCalls
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompt_server import PromptServer
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
-from routing.store import Store, open_store
+from routing.store import Store, StoreError, open_store
 
 log = structlog.get_logger("routing.service")
 
@@ -46,8 +48,13 @@ def _listen_address(listen: str) -> tuple[str, int]:
 class AgiApplication:
     """Hands each FastAGI request to the part of the service its script names."""
 
-    def __init__(self, router: CallRouter, features: FeatureCodes, outbound: OutboundCalls) -> None:
+    def __init__(self, router: CallRouter, features: FeatureCodes, outbound: OutboundCalls, prompts: Prompts) -> None:
+        async def probe(_request: AgiRequest) -> Mapping[str, str]:
+            """routing doctor's probe call: a prompt to play, nothing logged or recorded."""
+            return {v.PROMPT: await prompts.path_for(None, spoken_swedish.PROBE), v.ACTION: v.PLAY}
+
         self._handlers: dict[str, Handler] = {
+            v.SCRIPT_PROBE: probe,
             v.SCRIPT_STEP: router,
             v.SCRIPT_ANSWERED: router,
             v.SCRIPT_HANGUP: router,
@@ -100,13 +107,17 @@ class Service:
         self.outbound = OutboundCalls(lambda: self.router.directory, prompts)
         self.agi_token = self.store.agi_token()  # Asterisk sends it with every request (from AstDB)
         admission = Admission.of(config.asterisk.agi.allow, self.agi_token)
-        self.agi = FastAgiServer(AgiApplication(self.router, self.features, self.outbound), admission=admission)
+        self.agi = FastAgiServer(
+            AgiApplication(self.router, self.features, self.outbound, prompts), admission=admission
+        )
         self.prompt_server = PromptServer(prompts, admission) if config.prompts.http is not None else None
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None
         self.orphans = OrphanCalls(self.store, self.me, self._live_channels if connect_ami else None)
         self._orphans_task: asyncio.Task[None] | None = None
+        self._checks_task: asyncio.Task[None] | None = None
+        self._probe: Probe | None = None
 
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
@@ -141,12 +152,35 @@ class Service:
             lambda: self.router.directory.devices(),
             self.device_states,
             self.router.forget_gone_channels,
+            on_synced=self._check_installation,
         )
         try:
             await self.link.start()
         except AmiError as exc:
             # panoramisk keeps trying to log in; the entries are sent when it succeeds.
             log.error(exc.log_id, error=str(exc), what="AMI not reachable yet: retrying")
+
+    def _check_installation(self) -> None:
+        """After every AMI login (and config change): the checks of `routing doctor`, logged;
+        a failure is a warning, never a reason to stop serving calls."""
+        if self._checks_task is not None and not self._checks_task.done():
+            self._checks_task.cancel()
+        self._checks_task = asyncio.get_running_loop().create_task(self._log_checks())
+
+    async def _log_checks(self) -> None:
+        if self.link is None:
+            return
+        try:
+            self._probe = self._probe or Probe(self.link.ami)
+            checks = await run_checks(self.config, self.router.directory, self.store, self.link.ami, self._probe)
+        except (AmiError, StoreError) as exc:
+            log.warning(LogId.INSTALL_CHECK, check="all", ok=False, detail=str(exc), fix="see routing doctor")
+            return
+        for check in checks:
+            if check.ok:
+                log.info(LogId.INSTALL_CHECK, check=check.name, ok=True, detail=check.detail)
+            else:
+                log.warning(LogId.INSTALL_CHECK, check=check.name, ok=False, detail=check.detail, fix=check.fix)
 
     def reload(self, path: str) -> bool:
         """Read the config again. A broken file changes nothing (the running config stays);
@@ -185,7 +219,7 @@ class Service:
         return await self.link.ami.channel_names()
 
     async def stop(self) -> None:
-        for task in (self._followup_task, self._orphans_task):
+        for task in (self._followup_task, self._orphans_task, self._checks_task):
             if task is not None:
                 task.cancel()
         if self.link is not None:
