@@ -221,10 +221,8 @@ def _pjsip_endpoint(device: str) -> str | None:
     """PJSIP/endpoint, PJSIP/number@endpoint, PJSIP/endpoint/sip:…: the endpoint."""
     if not device.upper().startswith("PJSIP/"):
         return None
-    rest = device[len("PJSIP/") :]
-    if "@" in rest:
-        return rest.rpartition("@")[2].split("/", 1)[0]
-    return rest.split("/", 1)[0]
+    first = device[len("PJSIP/") :].split("/", 1)[0]  # what follows a '/' is a SIP URI of its own
+    return first.rpartition("@")[2]
 
 
 def _local_context(device: str) -> str | None:
