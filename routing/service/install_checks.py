@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import aiohttp
 from panoramisk.message import Message
 
 from routing.ami.client import AmiClient, AmiError
@@ -313,6 +312,8 @@ async def check_ari(config: Config) -> Check:
     except SecretMissing as exc:
         return _fail("ari", str(exc), "give the ARI password through the environment variable or file the config names")
     url = f"{ari.url.rstrip('/')}/ari/asterisk/info"
+    import aiohttp  # only for this check: the service loads no HTTP client it does not use
+
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,

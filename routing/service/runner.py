@@ -7,6 +7,7 @@ import signal
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -32,10 +33,12 @@ from routing.service.install_checks import Probe, run_checks
 from routing.service.not_played import not_played
 from routing.service.orphan_calls import Me, OrphanCalls
 from routing.service.outbound_calls import OutboundCalls
-from routing.service.prompt_server import PromptServer
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store import Store, StoreError, open_store
+
+if TYPE_CHECKING:
+    from routing.service.prompt_server import PromptServer
 
 log = structlog.get_logger("routing.service")
 
@@ -110,7 +113,11 @@ class Service:
         self.agi = FastAgiServer(
             AgiApplication(self.router, self.features, self.outbound, prompts), admission=admission
         )
-        self.prompt_server = PromptServer(prompts, admission) if config.prompts.http is not None else None
+        self.prompt_server: PromptServer | None = None
+        if config.prompts.http is not None:
+            from routing.service.prompt_server import PromptServer  # aiohttp: loaded only to serve prompts
+
+            self.prompt_server = PromptServer(prompts, admission)
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None
