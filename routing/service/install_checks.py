@@ -148,11 +148,14 @@ async def check_contexts(ami: AmiClient) -> Check:
     return _ok("dialplan.contexts", f"all {len(CONTEXTS)} routing contexts are loaded")
 
 
+async def _global(ami: AmiClient, name: str) -> str:
+    """A dialplan global's value ("" when unset)."""
+    reply = await ami.action({"Action": "Getvar", "Variable": name})
+    return str(reply.get("Value", "") if isinstance(reply, Message) else "").strip()
+
+
 async def check_globals(ami: AmiClient, config: Config) -> Check:
-    values = {}
-    for name in GLOBALS:
-        reply = await ami.action({"Action": "Getvar", "Variable": name})
-        values[name] = str(reply.get("Value", "") if isinstance(reply, Message) else "").strip()
+    values = {name: await _global(ami, name) for name in GLOBALS}
     empty = [name for name, value in values.items() if not value]
     if empty:
         return _fail(
@@ -202,8 +205,7 @@ async def check_mailboxes(ami: AmiClient, config: Config) -> Check:
         entries = []
     known = {f"{m.get('VoiceMailbox')}@{m.get('VMContext')}" for m in entries}
     named = _mailboxes(config)
-    reply = await ami.action({"Action": "Getvar", "Variable": "ROUTING_FAILSAFE_MAILBOX"})
-    failsafe = str(reply.get("Value", "") if isinstance(reply, Message) else "").strip()
+    failsafe = await _global(ami, "ROUTING_FAILSAFE_MAILBOX")
     if failsafe:
         named.add(failsafe)  # the dialplan's own last resort (R3)
     missing = sorted(named - known)
