@@ -29,6 +29,7 @@ from routing.policy.hours import OpenState, open_state
 from routing.policy.referral import Reason, Referral
 from routing.policy.steps import Finish, Voicemail
 from routing.sandbox.lifecycle import RunningSandbox
+from routing.service.failsafe import FAMILY, TOKEN_KEY
 from routing.service.referrals import MemoryReferrals
 from routing.service.runner import Service
 from routing.store.sqlite import SqliteStore
@@ -204,6 +205,9 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
     outcomes: list[ScenarioRun] = []
     try:
         await ami.set_global("ROUTING_AGI", f"agi://127.0.0.1:{service.agi_address[1]}")
+        # The service's own AMI link (if the environment has its secret) writes the FastAGI
+        # secret too; the demo writes it at once with the sandbox's login, so no call waits.
+        await ami.db_put(FAMILY, TOKEN_KEY, service.agi_token)
         for number, scenario in enumerate(scenarios(config, datetime.now().astimezone()), start=1):
             show(f"\n{number}. {scenario.title}")
             show(f"   call to {scenario.called} at {scenario.at:%A %Y-%m-%d %H:%M} (policy time)")
