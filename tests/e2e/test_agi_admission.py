@@ -9,7 +9,6 @@ answers the call.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,28 +16,15 @@ import pytest
 
 from routing.service.failsafe import FAMILY, TOKEN_KEY
 from tests.e2e.harness import Ami, RunningService, call_started, finish, municipality
+from tests.forged_agi import feature_request
 
 Routing = Callable[..., Awaitable[RunningService]]
 
 
 async def _forge(svc: RunningService, args: list[str], *, local: str = "127.0.0.1") -> list[bytes]:
-    """Speak FastAGI as a local process would: a feature request, then read what comes back."""
+    """Speak FastAGI to the running service as a local process would."""
     host, port = svc.service.agi_address or ("", 0)
-    reader, writer = await asyncio.open_connection(host, port, local_addr=(local, 0))
-    lines = [b"agi_network_script: feature", b"agi_uniqueid: 1.1", b"agi_channel: PJSIP/5001-00000001"]
-    lines += [f"agi_arg_{n}: {arg}".encode() for n, arg in enumerate(args, start=1)]
-    answer: list[bytes] = []
-    try:
-        writer.write(b"\n".join(lines) + b"\n\n")
-        await writer.drain()
-        while line := await asyncio.wait_for(reader.readline(), 3):
-            answer.append(line)
-            writer.write(b"200 result=0\n")
-            await writer.drain()
-    except ConnectionResetError:
-        pass
-    writer.close()
-    return answer
+    return await feature_request(host, port, args, local=local)
 
 
 def _refusals(svc: RunningService) -> list[dict[str, Any]]:

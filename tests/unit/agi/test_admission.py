@@ -6,13 +6,12 @@ source per minute."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from structlog.testing import capture_logs
 
 from routing.agi.admission import Admission, Refusal, RefusalLog
 from routing.agi.server import FastAgiServer
+from tests.forged_agi import feature_request
 from tests.unit.agi.test_server import Recorder
 
 TOKEN = "s3cr3t-token"
@@ -52,24 +51,6 @@ def test_a_refused_source_is_logged_once_a_minute_with_the_count_in_between() ->
     assert refusals.should_log("10.0.0.5", Refusal.SECRET, 61.0) == 2
 
 
-async def _ask(port: int, args: list[str], local: str = "127.0.0.1") -> list[bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
-    lines = [b"agi_network_script: feature", b"agi_uniqueid: 1.1"]
-    lines += [f"agi_arg_{n}: {arg}".encode() for n, arg in enumerate(args, start=1)]
-    answer: list[bytes] = []
-    try:
-        writer.write(b"\n".join(lines) + b"\n\n")
-        await writer.drain()
-        while line := await asyncio.wait_for(reader.readline(), 2):
-            answer.append(line)
-            writer.write(b"200 result=0\n")
-            await writer.drain()
-    except ConnectionResetError:
-        pass  # refused before the request was read: Asterisk sees the same, and fails safe
-    writer.close()
-    return answer
-
-
 @pytest.fixture
 async def guarded() -> tuple[FastAgiServer, Recorder, int]:
     recorder = Recorder({"ROUTING_PROMPT": "/p/x", "ROUTING_ACTION": "play"})
@@ -83,7 +64,7 @@ async def test_a_request_with_the_secret_is_served_and_the_handler_never_sees_it
 ) -> None:
     server, recorder, port = guarded
     try:
-        answer = await _ask(port, [TOKEN, "*214", "2101"])
+        answer = await feature_request("127.0.0.1", port, [TOKEN, "*214", "2101"])
     finally:
         await server.stop(grace_s=1)
     assert answer and answer[0].startswith(b"EXEC MSet")
@@ -96,8 +77,8 @@ async def test_a_forged_request_without_the_secret_changes_nothing_gets_no_answe
     server, recorder, port = guarded
     try:
         with capture_logs() as logs:
-            answers = [await _ask(port, ["*214", "2101"]) for _ in range(3)]
-            answers.append(await _ask(port, ["wrong", "*214", "2101"]))
+            answers = [await feature_request("127.0.0.1", port, ["*214", "2101"]) for _ in range(3)]
+            answers.append(await feature_request("127.0.0.1", port, ["wrong", "*214", "2101"]))
     finally:
         await server.stop(grace_s=1)
     assert answers == [[], [], [], []]
@@ -114,7 +95,7 @@ async def test_a_request_from_an_address_not_allowed_is_refused_even_with_the_se
     server, recorder, port = guarded
     try:
         with capture_logs() as logs:
-            answer = await _ask(port, [TOKEN, "*214", "2101"], local="127.0.0.2")
+            answer = await feature_request("127.0.0.1", port, [TOKEN, "*214", "2101"], local="127.0.0.2")
     finally:
         await server.stop(grace_s=1)
     assert answer == [] and recorder.requests == []
