@@ -40,6 +40,7 @@ def _problems(config: Config) -> Iterator[tuple[Path, str]]:
     units = {unit.id for unit in config.units}
     people = {person.id: person for person in config.people}
     targets = _dial_targets(config)
+    staffed = {person.unit for person in config.people}  # units someone belongs to
 
     for i, person in enumerate(config.people):
         if person.unit not in units:
@@ -74,7 +75,7 @@ def _problems(config: Config) -> Iterator[tuple[Path, str]]:
                 f"R8: duty phone '{unit.duty_phone}' is {is_what}: "
                 "it must be the extension of a person or of a shared phone (phones:)",
             )
-        if not _members(config, i):
+        if not unit.members and unit.id not in staffed:  # no list, and nobody whose unit it is
             yield ("units", i, "members"), f"unit '{unit.id}' has no members to ring"
         yield from _owner_chain(config, ("units", i), unit.id, unit.fallback, unit.voicemail)
 
@@ -84,12 +85,6 @@ def _problems(config: Config) -> Iterator[tuple[Path, str]]:
     for i, phone in enumerate(config.phones):
         if phone.unit is not None and phone.unit not in units:
             yield ("phones", i, "unit"), _unknown("unit", phone.unit, units)
-
-
-def _members(config: Config, index: int) -> tuple[str, ...]:
-    """A unit's members: those it lists, or else every person whose unit it is."""
-    unit = config.units[index]
-    return unit.members or tuple(p.id for p in config.people if p.unit == unit.id)
 
 
 def _owner_chain(

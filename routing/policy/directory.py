@@ -36,6 +36,9 @@ class Directory:
             closed_days=frozenset(cal.closed_days),
             special_hours={day: parse_day_hours(hours) for day, hours in cal.special_hours.items()},
         )
+        by_unit: dict[str, tuple[str, ...]] = {}  # members default to everyone whose unit it is
+        for person in config.people:
+            by_unit[person.unit] = (*by_unit.get(person.unit, ()), person.id)
         return cls(
             config=config,
             calendar=calendar,
@@ -46,7 +49,7 @@ class Directory:
             },
             people={p.id: p for p in config.people},
             units={u.id: u for u in config.units},
-            members={u.id: u.members or tuple(p.id for p in config.people if p.unit == u.id) for u in config.units},
+            members={u.id: u.members or by_unit.get(u.id, ()) for u in config.units},
             by_extension={p.extension: p for p in config.people},
             by_number={u.number: u for u in config.units},
             phones={p.extension: p for p in config.phones},

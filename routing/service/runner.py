@@ -125,6 +125,14 @@ class Service:
         self._orphans_task: asyncio.Task[None] | None = None
         self._checks_task: asyncio.Task[None] | None = None
         self._probe: Probe | None = None
+        self._reloading = asyncio.Lock()
+        self._reload_tasks: set[asyncio.Task[bool]] = set()
+
+    def reload_soon(self, path: str) -> None:
+        """SIGHUP: reload in the background (the signal handler must not wait)."""
+        task = asyncio.get_running_loop().create_task(self.reload(path))
+        self._reload_tasks.add(task)
+        task.add_done_callback(self._reload_tasks.discard)
 
     async def start(self) -> None:
         Path(self.config.prompts.dir).mkdir(parents=True, exist_ok=True)
@@ -189,11 +197,21 @@ class Service:
             else:
                 log.warning(LogId.INSTALL_CHECK, check=check.name, ok=False, detail=check.detail, fix=check.fix)
 
-    def reload(self, path: str) -> bool:
+    async def reload(self, path: str) -> bool:
         """Read the config again. A broken file changes nothing (the running config stays);
-        calls in progress keep the plan they started with; new calls get the new config."""
+        calls in progress keep the plan they started with; new calls get the new config.
+
+        The file is read, checked and turned into the directory in a thread (a config of
+        20,000 people takes a second or two): calls arriving meanwhile are routed at once
+        with the running config, and the new one is swapped in in one step. Reloads asked
+        for while one runs follow it, one at a time."""
+        async with self._reloading:
+            return await self._reload(path)
+
+    async def _reload(self, path: str) -> bool:
         try:
-            config = load_config(path)
+            config = await asyncio.to_thread(load_config, path)
+            directory = await asyncio.to_thread(Directory.from_config, config)
         except ConfigError as exc:
             log.error(exc.log_id, file=path, errors=[str(issue) for issue in exc.issues], kept="running config")
             return False
@@ -204,7 +222,7 @@ class Service:
         if changed:
             log.warning(LogId.CONFIG_RESTART_NEEDED, keys=changed, detail="these keys take effect at the next start")
         self.config = config
-        self.router.directory = Directory.from_config(config)
+        self.router.directory = directory
         if self.link is not None:
             self.link.resync()  # the AstDB fail-safe follows the new config
         log.info(LogId.CONFIG_RELOADED, file=path, units=len(config.units), people=len(config.people))
@@ -262,7 +280,7 @@ async def serve(config: Config, config_path: str, *, store: Store | None = None,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    loop.add_signal_handler(signal.SIGHUP, service.reload, config_path)
+    loop.add_signal_handler(signal.SIGHUP, service.reload_soon, config_path)
     await stopping.wait()
     await service.drain(drain_s)
     await service.stop()

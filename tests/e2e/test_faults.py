@@ -96,7 +96,7 @@ async def test_broken_config_reloaded_during_calls_changes_nothing(routing: Rout
         await call.wait_dial("ring-soc1")
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump({**data, "ring": {"max_rings": 9}}), encoding="utf-8")
-    assert not svc.service.reload(str(broken))
+    assert not await svc.service.reload(str(broken))
     invalid = [r for r in svc.log.records() if r.get("event") == "config.invalid"]
     assert invalid and "ring.max_rings" in invalid[0]["errors"][0] and invalid[0]["kept"] == "running config"
 
@@ -108,7 +108,7 @@ async def test_broken_config_reloaded_during_calls_changes_nothing(routing: Rout
 
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump({**data, "ring": {**data["ring"], "max_rings": 2}}), encoding="utf-8")
-    assert svc.service.reload(str(good))
+    assert await svc.service.reload(str(good))
     later = await svc.call("5001")  # a new call gets the new ring limit
     await svc.log.wait_for(later.call_id, "call.answered", timeout=15)
     await later.hang_up()

@@ -3,15 +3,19 @@ broken file; a draining service sends new calls to the dialplan's fail-safe."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from routing.agi.protocol import AgiRequest
 from routing.calllog.setup import configure_logging
 from routing.config import load_config
+from routing.policy.directory import Directory
 from routing.service.runner import Service
 from routing.store import SqliteStore
 
@@ -30,7 +34,7 @@ def service(config_file: Path, tmp_path: Path) -> Service:
     return Service(load_config(config_file), store=SqliteStore(tmp_path / "routing.db"), connect_ami=False)
 
 
-def test_reload_applies_a_good_config_and_keeps_the_running_one_on_a_broken_file(
+async def test_reload_applies_a_good_config_and_keeps_the_running_one_on_a_broken_file(
     config_file: Path, tmp_path: Path
 ) -> None:
     out = io.StringIO()
@@ -38,11 +42,11 @@ def test_reload_applies_a_good_config_and_keeps_the_running_one_on_a_broken_file
     svc = service(config_file, tmp_path)
     before = svc.router.directory
     config_file.write_text(config_file.read_text(encoding="utf-8").replace("max_rings: 5", "max_rings: 4"))
-    assert svc.reload(str(config_file))
+    assert await svc.reload(str(config_file))
     assert svc.router.directory.ring_timeout_s == 24 and svc.router.directory is not before
     good = svc.router.directory
     config_file.write_text(config_file.read_text(encoding="utf-8").replace('cover: "6002"', 'cover: "6999"'))
-    assert not svc.reload(str(config_file))
+    assert not await svc.reload(str(config_file))
     assert svc.router.directory is good  # the running config stays
     error = next(json.loads(line) for line in out.getvalue().splitlines() if '"config.invalid"' in line)
     assert error["errors"][0].startswith(f"{config_file}:") and "people[3].cover" in error["errors"][0]
@@ -58,3 +62,41 @@ async def test_draining_service_sends_new_calls_to_the_failsafe(config_file: Pat
     )
     assert await svc.router(request) == {"ROUTING_ACTION": "failsafe"}
     assert svc.router.calls == {}
+
+
+async def test_a_reload_reads_and_builds_the_new_config_off_the_event_loop_and_swaps_it_in_at_once(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#12: a big config takes seconds to read; a call arriving meanwhile must not wait."""
+    svc = service(config_file, tmp_path)
+    loop_thread = threading.get_ident()
+    threads: dict[str, int] = {}
+    routed_during: list[bool] = []
+    real_load, real_build = load_config, Directory.from_config
+
+    def load(path: str) -> Any:
+        threads["load"] = threading.get_ident()
+        started = asyncio.run_coroutine_threadsafe(_route_one(svc), loop)
+        routed_during.append(started.result(timeout=5))  # the loop routes a call while we read
+        return real_load(path)
+
+    def build(config: Any) -> Any:
+        threads["build"] = threading.get_ident()
+        return real_build(config)
+
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr("routing.service.runner.load_config", load)
+    monkeypatch.setattr(Directory, "from_config", build)
+    before = svc.router.directory
+    assert await svc.reload(str(config_file))
+    assert loop_thread not in (threads["load"], threads["build"])
+    assert routed_during == [True]
+    assert svc.router.directory is not before
+
+
+async def _route_one(svc: Service) -> bool:
+    request = AgiRequest(
+        {"agi_network_script": "step", "agi_uniqueid": "2.1", "agi_extension": "5001", "agi_callerid": "0701234567"},
+        ("start", "", "2.1", "1", "allowed"),  # internal: it rings whatever the hour (R7)
+    )
+    return (await svc.router(request)).get("ROUTING_ACTION") == "ring"
