@@ -380,6 +380,7 @@ class LogId(StrEnum):
     AMI_LOGIN_REFUSED = "ami.login_refused"
     AMI_FILTER_REFUSED = "ami.filter_refused"
     ASTDB_SYNCED = "astdb.synced"
+    ASTDB_ENTRY_REFUSED = "astdb.entry_refused"
     INSTALL_CHECK = "install.check"
     STORE_RECOVERED = "store.recovered"
     STORE_PRUNED = "store.pruned"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 import structlog
 from panoramisk.message import Message
 
-from routing.ami.client import AmiClient, AmiError
+from routing.ami.client import AmiClient, AmiError, AmiTimeout
 from routing.calllog.events import LogId
 from routing.service.device_states import DeviceStates
 from routing.service.failsafe import FAMILY
@@ -76,9 +76,10 @@ class AsteriskLink:
                 self._on_channels(await self._ami.channel_names(), asked_at)
             await self._read_device_states()
             present = await self._ami.db_keys(FAMILY)
+            refused = 0
             for key, value in wanted.items():
                 if present.get(key) != value:
-                    await self._ami.db_put(FAMILY, key, value)
+                    refused += not await self._put(key, value)
             stale = [key for key in present if key not in wanted]
             for key in stale:
                 await self._ami.db_del(FAMILY, key)
@@ -89,12 +90,25 @@ class AsteriskLink:
             LogId.ASTDB_SYNCED,
             entries=len(wanted),
             removed=len(stale),
+            refused=refused,
             unavailable=len(self.states.unavailable()),
             busy=len(self.states.busy()),
         )
         self.synced.set()
         if self._on_synced is not None:
             self._on_synced()
+
+    async def _put(self, key: str, value: str) -> bool:
+        """One entry; one Asterisk refuses is logged with its key and never stops the others.
+        Asterisk being gone (a timeout) stops the sync: it is retried at the next login."""
+        try:
+            await self._ami.db_put(FAMILY, key, value)
+        except AmiTimeout:
+            raise
+        except AmiError as exc:
+            log.error(LogId.ASTDB_ENTRY_REFUSED, key=f"{FAMILY}/{key}", chars=len(value), error=str(exc))
+            return False
+        return True
 
     async def _read_device_states(self) -> None:
         """Asterisk reports changes only; at login every phone's state is asked once."""

@@ -1,7 +1,9 @@
 """What Asterisk needs to finish calls alone when the service is gone (R3), as AstDB entries.
 
 The dialplan's fail-safe reads family `routing`:
-    ext/<number>/dial      devices to ring for a person, phone, unit or the switchboard (& joined)
+    ext/<number>/dial      devices to ring for a person, phone, unit or the switchboard (& joined);
+                           for a unit whose phones do not fit one value, one Local channel per
+                           group (routing-failsafe-group), each group in ext/<number>/group/<i>
     ext/<number>/mailbox   the mailbox that answers after the ring limit
     ext/<number>/timeout   the ring limit in seconds (R1)
     failsafe/mailbox       the switchboard's mailbox, when the number is unknown
@@ -17,6 +19,21 @@ from routing.service.step_codec import seconds
 
 FAMILY = "routing"
 TOKEN_KEY = "agi/token"
+# AMI reads a header line of at most 1024 bytes ("Val: " and the value): a longer value is
+# refused ("line too long"), so a dial string longer than this is split into groups.
+MAX_VALUE = 900
+GROUP_CONTEXT = "routing-failsafe-group"
+
+
+def dial_groups(devices: list[str], limit: int = MAX_VALUE) -> list[str]:
+    """The devices &-joined in as few groups as fit `limit` each (in order)."""
+    groups: list[str] = []
+    for device in devices:
+        if groups and len(groups[-1]) + 1 + len(device) <= limit:
+            groups[-1] += "&" + device
+        else:
+            groups.append(device)
+    return groups
 
 
 def astdb_entries(directory: Directory, agi_token: str) -> dict[str, str]:
@@ -31,7 +48,15 @@ def failsafe_entries(directory: Directory) -> dict[str, str]:
 
     def number(ext: str, devices: list[str], mailbox: str | None) -> None:
         if devices:
-            entries[f"ext/{ext}/dial"] = "&".join(devices)
+            groups = dial_groups(devices)
+            if len(groups) == 1:
+                entries[f"ext/{ext}/dial"] = groups[0]
+            else:  # every group rung together, each by a Local channel of its own
+                for index, group in enumerate(groups, start=1):
+                    entries[f"ext/{ext}/group/{index}"] = group
+                entries[f"ext/{ext}/dial"] = "&".join(
+                    f"Local/{index}-{ext}@{GROUP_CONTEXT}" for index in range(1, len(groups) + 1)
+                )
             entries[f"ext/{ext}/timeout"] = timeout
         if mailbox:
             entries[f"ext/{ext}/mailbox"] = mailbox

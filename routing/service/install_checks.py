@@ -38,6 +38,7 @@ CONTEXTS = (
     "routing-outbound",
     "routing-features",
     "routing-not-played",
+    "routing-failsafe-group",
     "routing-doctor",
 )
 GLOBALS = ("ROUTING_AGI", "ROUTING_FAILSAFE_MAILBOX")

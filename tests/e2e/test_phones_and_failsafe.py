@@ -40,6 +40,7 @@ from tests.e2e.harness import (
     RunningService,
     finish,
     municipality,
+    phone,
     prompt_path,
     stockholm,
     wait_for_astdb,
@@ -553,3 +554,70 @@ async def test_r12_no_secret_and_no_caller_number_reaches_the_log(
     assert '"call.answered"' in text and '"caller": "070*****67"' in text
     assert ami_login.secret not in text
     assert "0701234567" not in text
+
+
+# --- #12 the fail-safe at any size ----------------------------------------------------------------
+
+
+def _large_municipality(people: int, big_unit: int) -> dict[str, Any]:
+    """municipality() grown to `people` more people, `big_unit` of them in unit big (6000),
+    whose phones together do not fit one AstDB value (the sandbox's Local phones are long)."""
+    data = with_outbound(municipality())
+    extra = [
+        {
+            "id": f"p{n}",
+            "name": f"Person {n}",
+            "unit": "big" if n < big_unit else "soc",
+            "extension": str(20000 + n),
+            "device": phone("ring", f"p{n}"),
+            "voicemail": "5001@default",
+        }
+        for n in range(people)
+    ]
+    data["people"] += extra
+    data["units"][0]["members"] = ["soc1", "soc2"]  # soc keeps its two; the rest are listed by unit
+    data["units"].append(
+        {
+            "id": "big",
+            "name": "Stor enhet",
+            "number": "6000",
+            "telephone_officer": "p0",
+            "duty_phone": "20000",
+            "voicemail": "5000@default",
+        }
+    )
+    return data
+
+
+async def test_r3_a_large_config_gets_every_fail_safe_entry_and_a_big_unit_rings_all_its_phones(
+    service_process: StartProcess, ami: Ami
+) -> None:
+    """2,000 more people, a unit of 60: the service writes every entry (none refused), is
+    killed, and Asterisk alone rings the file's last person, every phone of the big unit, and
+    puts an ordinary call out through the trunk."""
+    data = _large_municipality(2000, 60)
+    svc = await service_process(data)
+    synced = next(e for e in _events(svc) if e["event"] == "astdb.synced")
+    assert synced["refused"] == 0 and synced["entries"] > 6000
+    assert not [e for e in _events(svc) if e["event"] in ("astdb.entry_refused", "ami.action_failed")]
+    svc.kill()
+
+    last = await call_via(ami, svc, "21999")  # the last person of the file
+    ring = await last.wait_dial("ring-p1999", ended=True)
+    assert ring["DialStatus"] == "NOANSWER"
+    await ends_in_voicemail(last, "5001@default")
+
+    unit = await call_via(ami, svc, "6000")
+    await unit.wait_app("VoiceMail", 20, data_contains="5000@default")  # after its ring limit
+    rung = {
+        e["DestChannel"].split("@")[0].removeprefix("Local/")
+        for e in ami.events
+        if e.name == "DialBegin" and e["Linkedid"] == unit.call_id and "@sandbox-phones" in e["DialString"]
+    }
+    assert rung == {f"ring-p{n}" for n in range(60)}  # every one of the 60, through the groups
+    await unit.hang_up()
+    await unit.wait_no_channels()
+
+    ordinary = await call_via(ami, svc, "0701234567", context="routing-outbound", caller="5002")
+    await ordinary.wait_dial("answer1-0701234567@sandbox-phones", ended=True)
+    await ordinary.hang_up()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from routing.service.failsafe import failsafe_entries
-from tests.unit.policy.builders import config, directory
+from typing import Any
+
+from routing.service.failsafe import GROUP_CONTEXT, MAX_VALUE, dial_groups, failsafe_entries
+from tests.unit.policy.builders import config, directory, unit
 
 
 def test_r3_every_number_has_its_devices_ring_limit_and_mailbox() -> None:
@@ -27,3 +29,45 @@ def test_r18_barred_prefixes_and_trunk_for_the_outbound_failsafe() -> None:
     }
     assert entries["outbound/trunk_prefix"] == "SIP/op/" and entries["outbound/trunk_suffix"] == "#1"
     assert entries["outbound/private_prefix"] == "*7"
+
+
+def _big_unit(members: int) -> dict[str, Any]:
+    """BASE with unit kc grown to `members` people (extensions 7100 …)."""
+    data = config()
+    data["people"] += [
+        {
+            "id": f"big{n}",
+            "name": f"Person {n}",
+            "unit": "kc",
+            "extension": str(7100 + n),
+            "device": f"PJSIP/{7100 + n}",
+            "voicemail": "7000@default",
+        }
+        for n in range(members)
+    ]
+    unit(data, "kc").pop("members", None)  # everyone whose unit it is
+    return data
+
+
+def test_dial_groups_fit_the_limit_keep_the_order_and_lose_nobody() -> None:
+    devices = [f"PJSIP/{n}" for n in range(1000, 1300)]
+    groups = dial_groups(devices, limit=120)
+    assert all(len(group) <= 120 for group in groups)
+    assert "&".join(groups).split("&") == devices
+
+
+def test_r3_a_unit_too_big_for_one_astdb_value_is_rung_in_groups_that_each_fit() -> None:
+    entries = failsafe_entries(directory(_big_unit(250)))
+    assert all(len(value) <= MAX_VALUE for value in entries.values())  # AMI takes every one
+    top = entries["ext/7000/dial"].split("&")
+    assert top[0] == f"Local/1-7000@{GROUP_CONTEXT}" and len(top) > 1
+    groups = [entries[f"ext/7000/group/{n}"] for n in range(1, len(top) + 1)]
+    rung = "&".join(groups).split("&")
+    assert {f"PJSIP/{7100 + n}" for n in range(250)} <= set(rung)  # every member, none left out
+    assert f"ext/7000/group/{len(top) + 1}" not in entries
+    assert entries["ext/7000/timeout"] == "30"
+
+
+def test_r3_a_small_unit_keeps_its_plain_dial_string() -> None:
+    entries = failsafe_entries(directory(_big_unit(3)))
+    assert "Local/" not in entries["ext/7000/dial"] and not any("/group/" in key for key in entries)
