@@ -38,6 +38,7 @@ STEP: Final = "ROUTING_STEP"  # the step's kind, for the dialplan's own log line
 TARGET: Final = "ROUTING_TARGET"
 MOBILE_DIAL: Final = "__ROUTING_MOBILE_DIAL"  # R14: the approved mobile, dialled by routing-mobile
 GUARD_PROMPT: Final = "__ROUTING_GUARD_PROMPT"  # R14: "press 1 to take the call", on the mobile
+RING_GROUP: Final = "__ROUTING_GROUP_"  # + 1, 2 …: a big unit's phones, one group each (routing-ring-group)
 RANG: Final = "ROUTING_RANG"  # 1: the fail-safe rings no phone (rang already, or the person is away: R11)
 USERFIELD: Final = "ROUTING_USERFIELD"  # CDR(userfield) for an outbound call: "private" (R17)
 

@@ -15,7 +15,7 @@ The dialplan's fail-safe reads family `routing`:
 from __future__ import annotations
 
 from routing.policy.directory import Directory
-from routing.service.step_codec import seconds
+from routing.service.step_codec import dial_groups, seconds
 
 FAMILY = "routing"
 TOKEN_KEY = "agi/token"
@@ -23,17 +23,6 @@ TOKEN_KEY = "agi/token"
 # refused ("line too long"), so a dial string longer than this is split into groups.
 MAX_VALUE = 900
 GROUP_CONTEXT = "routing-failsafe-group"
-
-
-def dial_groups(devices: list[str], limit: int = MAX_VALUE) -> list[str]:
-    """The devices &-joined in as few groups as fit `limit` each (in order)."""
-    groups: list[str] = []
-    for device in devices:
-        if groups and len(groups[-1]) + 1 + len(device) <= limit:
-            groups[-1] += "&" + device
-        else:
-            groups.append(device)
-    return groups
 
 
 def astdb_entries(directory: Directory, agi_token: str) -> dict[str, str]:
@@ -48,7 +37,7 @@ def failsafe_entries(directory: Directory) -> dict[str, str]:
 
     def number(ext: str, devices: list[str], mailbox: str | None) -> None:
         if devices:
-            groups = dial_groups(devices)
+            groups = dial_groups(devices, MAX_VALUE)
             if len(groups) == 1:
                 entries[f"ext/{ext}/dial"] = groups[0]
             else:  # every group rung together, each by a Local channel of its own

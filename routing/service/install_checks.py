@@ -39,6 +39,7 @@ CONTEXTS = (
     "routing-features",
     "routing-not-played",
     "routing-failsafe-group",
+    "routing-ring-group",
     "routing-doctor",
 )
 GLOBALS = ("ROUTING_AGI", "ROUTING_FAILSAFE_MAILBOX")

@@ -32,21 +32,42 @@ def seconds(value: float) -> str:
 
 
 MOBILE_LEG = "Local/mobile@routing-mobile"  # the dialplan's key-press guard around the mobile
+# Asterisk reads an AGI command line of at most 2048 bytes (AGI_BUF_LEN): a longer SET VARIABLE
+# is cut, and a unit of 250 phones would ring 170 of them. A longer dial string is split into
+# groups, each rung by a Local channel of routing-ring-group from its own variable.
+MAX_DIAL = 1800
+RING_GROUP = "Local/g{index}@routing-ring-group"
+
+
+def dial_groups(devices: list[str], limit: int) -> list[str]:
+    """The devices &-joined in as few groups as fit `limit` each, in order, none left out."""
+    groups: list[str] = []
+    for device in devices:
+        if groups and len(groups[-1]) + 1 + len(device) <= limit:
+            groups[-1] += "&" + device
+        else:
+            groups.append(device)
+    return groups
 
 
 def ring_variables(step: Ring, progress_timeout_s: float, guard_prompt: str = "") -> dict[str, str]:
     """R14: an approved mobile is rung through routing-mobile, which asks the answerer to press
     a key before the caller is connected (an operator's voicemail cannot take the call)."""
     devices = [MOBILE_LEG if device == step.mobile else device for device in step.devices]
-    mobile: dict[str, str] = {}
+    extra: dict[str, str] = {}
     if step.mobile is not None:
         # Inherited (__) by the Local channel and the mobile's own channel.
-        mobile = {v.MOBILE_DIAL: step.mobile, v.GUARD_PROMPT: guard_prompt}
+        extra = {v.MOBILE_DIAL: step.mobile, v.GUARD_PROMPT: guard_prompt}
+    dial = "&".join(devices)
+    if len(dial) > MAX_DIAL:  # a big unit: every phone rings, in groups (see MAX_DIAL)
+        groups = dial_groups(devices, MAX_DIAL)
+        extra |= {f"{v.RING_GROUP}{index}": group for index, group in enumerate(groups, start=1)}
+        dial = "&".join(RING_GROUP.format(index=index) for index in range(1, len(groups) + 1))
     return {
-        **mobile,
+        **extra,
         v.STEP: step.kind.value,
         v.TARGET: step.target,
-        v.DIAL: "&".join(devices),
+        v.DIAL: dial,
         v.TIMEOUT: seconds(step.timeout_s),
         v.PROGRESS_TIMEOUT: seconds(min(progress_timeout_s, step.timeout_s)),
         v.ACTION: v.RING,  # last: the dialplan acts on ACTION only once the rest is set

@@ -18,6 +18,7 @@ from routing.policy.referral import Reason, Referral
 from routing.service.call_router import CallRouter
 from routing.service.prompts import Prompts
 from routing.service.referrals import MemoryReferrals
+from routing.service.step_codec import MAX_DIAL
 from tests.unit.policy.builders import BASE, at
 
 UNIQUEID = "1795816916.18"
@@ -302,3 +303,23 @@ async def test_calls_asterisk_lost_in_a_restart_end_once_as_failed(tmp_path: Pat
     assert end["outcome"] == "failed" and end["lost"] is True
     assert h.named("policy.violation")[0]["detail"] == "the call was cut off: Asterisk restarted"
     assert h.router.calls == {}
+
+
+async def test_r1_a_unit_of_250_phones_rings_every_one_in_groups_that_each_fit_an_agi_command(
+    tmp_path: Path,
+) -> None:
+    """#12: AGI cuts a command line at 2048 bytes; the unit's phones go in groups instead."""
+    data = copy.deepcopy(BASE)
+    data["people"] += [
+        {"id": f"big{n}", "name": f"P{n}", "unit": "kc", "extension": str(7100 + n), "device": f"PJSIP/{7100 + n}"}
+        for n in range(250)
+    ]
+    h = Harness(tmp_path, config=data)
+    variables = await h.step("start", called="7000")
+    legs = variables["ROUTING_DIAL"].split("&")
+    assert legs[0] == "Local/g1@routing-ring-group" and len(legs) > 1
+    groups = [variables[f"__ROUTING_GROUP_{n}"] for n in range(1, len(legs) + 1)]
+    assert all(len(group) <= MAX_DIAL for group in groups)
+    rung = "&".join(groups).split("&")
+    assert {f"PJSIP/{7100 + n}" for n in range(250)} <= set(rung)  # never a silent subset
+    assert variables["ROUTING_TIMEOUT"] == "30"  # one ring limit for all (R1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from routing.service.failsafe import GROUP_CONTEXT, MAX_VALUE, dial_groups, failsafe_entries
+from routing.service.failsafe import GROUP_CONTEXT, MAX_VALUE, failsafe_entries
+from routing.service.step_codec import dial_groups
 from tests.unit.policy.builders import config, directory, unit
 
 
