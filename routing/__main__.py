@@ -4,4 +4,5 @@ import sys
 
 from routing.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned process (a reload reads the config in one) imports it
+    sys.exit(main())

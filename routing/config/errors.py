@@ -39,3 +39,7 @@ class ConfigError(Exception):
     def __init__(self, issues: Sequence[ConfigIssue]) -> None:
         self.issues = tuple(sorted(issues))
         super().__init__("\n".join(str(i) for i in self.issues))
+
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[tuple[ConfigIssue, ...]]]:
+        """Pickled as its issues: a reload reads the file in another process (#12)."""
+        return (ConfigError, (self.issues,))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import signal
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,16 +203,17 @@ class Service:
         """Read the config again. A broken file changes nothing (the running config stays);
         calls in progress keep the plan they started with; new calls get the new config.
 
-        The file is read, checked and turned into the directory in a thread (a config of
-        20,000 people takes a second or two): calls arriving meanwhile are routed at once
-        with the running config, and the new one is swapped in in one step. Reloads asked
-        for while one runs follow it, one at a time."""
+        The file is read and checked in a process of its own (a config of 20,000 people takes
+        a second or two, much of it in libyaml and pydantic's core, which hold the
+        interpreter: a thread would still stall the calls) and turned into the directory in a
+        thread; calls arriving meanwhile are routed at once with the running config, and the
+        new one is swapped in in one step. Reloads asked for while one runs follow it."""
         async with self._reloading:
             return await self._reload(path)
 
     async def _reload(self, path: str) -> bool:
         try:
-            config = await asyncio.to_thread(load_config, path)
+            config = await _read_elsewhere(path)
             directory = await asyncio.to_thread(Directory.from_config, config)
         except ConfigError as exc:
             log.error(exc.log_id, file=path, errors=[str(issue) for issue in exc.issues], kept="running config")
@@ -256,6 +259,12 @@ class Service:
         self.router.let_go()
         self.orphans.leave()
         log.info(LogId.SERVICE_STOPPED, calls_let_go=in_progress)
+
+
+async def _read_elsewhere(path: str) -> Config:
+    """load_config(path) in a fresh process (spawned: nothing of this one is copied)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, load_config, path)
 
 
 RESTART_KEYS = ("asterisk", "store", "prompts", "logging")  # read once at start
