@@ -131,7 +131,9 @@ class CallRouter:
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
         try:
-            state = self._referrals.snapshot()
+            # In a worker thread: the store's I/O (a round trip to PostgreSQL) never holds up
+            # the event loop that answers every other call's requests (#12).
+            state = await asyncio.to_thread(self._referrals.snapshot)
         except StoreError as exc:
             # The store is unreadable: route without referrals rather than not at all.
             log.error(exc.log_id, error=str(exc), what="referrals unknown for this call")
@@ -241,17 +243,17 @@ class CallRouter:
             and active.flow.reached is Outcome.CALLBACK
             and event.kind is EventKind.DIGIT
         ):
-            self._book_callback(active, step, event.at)
+            await self._book_callback(active, step, event.at)
         return await self._issue(active, following, active.flow.plan)
 
-    def _book_callback(self, active: ActiveCall, offer: CallbackOffer, at: datetime) -> None:
+    async def _book_callback(self, active: ActiveCall, offer: CallbackOffer, at: datetime) -> None:
         """R4: the caller asked to be called back; the store keeps it until someone does."""
         caller = active.flow.plan.call.caller or ""
         callback_id: int | None = None
         if self._callbacks is not None:
             try:
-                callback_id = self._callbacks.add_callback(
-                    call_id=active.call_id, caller=caller, target=offer.target, at=at
+                callback_id = await asyncio.to_thread(
+                    self._callbacks.add_callback, call_id=active.call_id, caller=caller, target=offer.target, at=at
                 )
             except StoreError as exc:
                 active.log.error(exc.log_id, error=str(exc), what="callback not stored")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -209,9 +210,16 @@ def _utc(moment: datetime) -> str:
 
 
 class Store:
-    """The queries; a backend supplies `_run` (outside a transaction), `_transaction` and `close`."""
+    """The queries; a backend supplies `_run` (outside a transaction), `_transaction` and `close`.
+
+    One connection, used from the event loop and from worker threads (a call's referrals are
+    read, and its callback written, in a thread, so no call waits on the store's I/O): each
+    query and each transaction holds the store's lock, so they never interleave."""
 
     name = "store"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         raise NotImplementedError
@@ -227,9 +235,16 @@ class Store:
     def close(self) -> None:
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[Any]:
+        """A transaction under the store's lock (see the class)."""
+        with self._lock, self._transaction() as tx:
+            yield tx
+
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         try:
-            return self._run(sql, params).fetchall()
+            with self._lock:
+                return self._run(sql, params).fetchall()
         except Exception as exc:  # the driver's own errors (sqlite3, psycopg) become one kind
             raise StoreError(f"{self.name}: {exc}") from exc
 
@@ -239,7 +254,7 @@ class Store:
         until = referral.until
         until_moment = until.isoformat() if isinstance(until, datetime) else None
         until_date = until.isoformat() if isinstance(until, date) and not isinstance(until, datetime) else None
-        with self._transaction() as tx:
+        with self._locked() as tx:
             self._exec(
                 tx,
                 "INSERT INTO referrals (person, reason, until_moment, until_date, set_at, set_by)"
@@ -250,7 +265,7 @@ class Store:
             )
 
     def clear_referral(self, person: str) -> bool:
-        with self._transaction() as tx:
+        with self._locked() as tx:
             return self._exec(tx, "DELETE FROM referrals WHERE person = ?", (person,)).rowcount > 0
 
     def referrals(self) -> list[Referral]:
@@ -275,7 +290,7 @@ class Store:
     # -- callbacks (R4) ---------------------------------------------------------------------------
 
     def add_callback(self, *, call_id: str, caller: str, target: str, at: datetime) -> int:
-        with self._transaction() as tx:
+        with self._locked() as tx:
             row = self._exec(
                 tx,
                 "INSERT INTO callbacks (call_id, caller, target, requested_at, status)"
@@ -293,7 +308,7 @@ class Store:
         return self._callback(rows[0]) if rows else None
 
     def record_attempt(self, callback_id: int, *, at: datetime, outcome: str) -> None:
-        with self._transaction() as tx:
+        with self._locked() as tx:
             self._exec(
                 tx,
                 "UPDATE callbacks SET attempts = attempts + 1, last_attempt_at = ?, last_outcome = ? WHERE id = ?",
@@ -301,7 +316,7 @@ class Store:
             )
 
     def mark_done(self, callback_id: int, *, at: datetime, by: str) -> bool:
-        with self._transaction() as tx:
+        with self._locked() as tx:
             return (
                 self._exec(
                     tx,
@@ -313,7 +328,7 @@ class Store:
 
     def mark_overdue(self, callback_id: int, *, at: datetime) -> bool:
         """Record that the callback was reported overdue; False if it was already."""
-        with self._transaction() as tx:
+        with self._locked() as tx:
             return (
                 self._exec(
                     tx,
@@ -349,7 +364,7 @@ class Store:
 
     def record_events(self, events: Sequence[RecordedEvent]) -> None:
         """Keep call events in one transaction (all or none), in order."""
-        with self._transaction() as tx:
+        with self._locked() as tx:
             for recorded in events:
                 self._record(tx, recorded)
 
@@ -427,7 +442,7 @@ class Store:
     def prune(self, before: datetime) -> int:
         """Delete call records older than `before` (retention); callbacks are kept until done."""
         cut = _utc(before)
-        with self._transaction() as tx:
+        with self._locked() as tx:
             gone = self._exec(tx, "DELETE FROM call_events WHERE at < ?", (cut,)).rowcount
             self._exec(tx, "DELETE FROM calls WHERE started_at < ?", (cut,))
             self._exec(tx, "DELETE FROM open_calls WHERE started_at < ?", (cut,))
@@ -437,7 +452,7 @@ class Store:
 
     def heartbeat(self, instance: str, *, host: str, pid: int, at: datetime) -> None:
         """The instance is alive at `at` (registers it the first time)."""
-        with self._transaction() as tx:
+        with self._locked() as tx:
             self._exec(
                 tx,
                 "INSERT INTO instances (id, host, pid, seen_at) VALUES (?, ?, ?, ?)"
@@ -446,7 +461,7 @@ class Store:
             )
 
     def remove_instance(self, instance: str) -> None:
-        with self._transaction() as tx:
+        with self._locked() as tx:
             self._exec(tx, "DELETE FROM instances WHERE id = ?", (instance,))
 
     def instances(self) -> list[Instance]:
@@ -466,7 +481,7 @@ class Store:
 
     def claim_call(self, call_id: str, *, from_instance: str, to_instance: str) -> bool:
         """Take over a call another instance left open; False if someone else did first."""
-        with self._transaction() as tx:
+        with self._locked() as tx:
             taken = self._exec(
                 tx,
                 "UPDATE open_calls SET instance = ? WHERE call_id = ? AND instance = ?",
@@ -486,7 +501,7 @@ class Store:
         return self._site_secret("agi_token")
 
     def _site_secret(self, key: str) -> str:
-        with self._transaction() as tx:
+        with self._locked() as tx:
             self._exec(
                 tx,
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",

@@ -12,6 +12,7 @@ from routing.store.base import SCHEMA, SCHEMA_VERSION, Cursor, Store, StoreError
 
 class PostgresStore(Store):
     def __init__(self, url: str) -> None:
+        super().__init__()
         import psycopg  # only sites with a shared store need the driver
 
         self._psycopg = psycopg

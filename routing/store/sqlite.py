@@ -19,6 +19,7 @@ __all__ = ["Callback", "SqliteStore", "StoreError"]
 
 class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
         self.name = f"store {path}"
         try:

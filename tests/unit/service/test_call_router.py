@@ -6,6 +6,7 @@ import asyncio
 import copy
 import io
 import json
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from routing.calllog.setup import configure_logging
 from routing.config.schema import Config
 from routing.policy.directory import Directory
 from routing.policy.referral import Reason, Referral
+from routing.policy.state import RoutingState
 from routing.service.call_router import CallRouter
 from routing.service.prompts import Prompts
 from routing.service.referrals import MemoryReferrals
@@ -323,3 +325,37 @@ async def test_r1_a_unit_of_250_phones_rings_every_one_in_groups_that_each_fit_a
     rung = "&".join(groups).split("&")
     assert {f"PJSIP/{7100 + n}" for n in range(250)} <= set(rung)  # never a silent subset
     assert variables["ROUTING_TIMEOUT"] == "30"  # one ring limit for all (R1)
+
+
+class ThreadNoting(MemoryReferrals):
+    """Referrals and callbacks that note which thread asked for them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def snapshot(self) -> RoutingState:
+        self.threads.append(threading.get_ident())
+        return super().snapshot()
+
+    def add_callback(self, *, call_id: str, caller: str, target: str, at: datetime) -> int:
+        self.threads.append(threading.get_ident())
+        return 7
+
+
+async def test_the_store_is_read_and_written_off_the_event_loop_while_a_call_waits(tmp_path: Path) -> None:
+    """#12: a call's referrals and its booked callback go to the store from a worker thread:
+    with PostgreSQL each is a network round trip, which must not hold up other calls."""
+    data = copy.deepcopy(BASE)
+    data["people"][0]["fallback"] = ["callback", "voicemail"]
+    h = Harness(tmp_path, config=data)
+    noting = ThreadNoting()
+    h.router._referrals = noting
+    h.router._callbacks = noting
+    await h.step("start")
+    h.clock.advance(30)
+    await h.step("dial", "NOANSWER//")
+    await h.step("read", "OK/1")
+    loop_thread = threading.get_ident()
+    assert len(noting.threads) == 2 and loop_thread not in noting.threads
+    assert h.named("callback.requested")[0]["callback_id"] == 7

@@ -114,3 +114,25 @@ def test_a_store_from_before_overdue_existed_gets_the_column(tmp_path: Path) -> 
     store = SqliteStore(path)
     (old,) = store.callbacks()
     assert old.overdue_at is None and store.mark_overdue(old.id, at=NOW)
+
+
+def test_one_store_used_from_many_threads_at_once_keeps_every_write(store_url: str) -> None:
+    """#12: the service reads and writes the store from worker threads and the event loop at
+    once; the store's lock keeps each transaction whole, on both backends."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    store = open_store(store_url)
+    now = datetime.now(UTC)
+
+    def book(n: int) -> int:
+        store.set_referral(Referral(f"p{n % 5}", Reason.MEETING), at=now, by="test")
+        ids = store.add_callback(call_id=f"c{n}", caller="0701234567", target="soc1", at=now)
+        store.snapshot()
+        return ids
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(book, range(80)))
+    assert len(set(ids)) == 80 and len(store.callbacks()) == 80
+    assert sorted(r.person for r in store.referrals()) == ["p0", "p1", "p2", "p3", "p4"]
+    store.close()
