@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -55,6 +56,7 @@ class CallbackStore(Protocol):
 
 
 log = structlog.get_logger("routing.calls")
+T = TypeVar("T")
 
 FORGET_AFTER = timedelta(hours=8)  # a call whose hangup never reached us is dropped after this
 
@@ -131,9 +133,7 @@ class CallRouter:
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
         try:
-            # In a worker thread: the store's I/O (a round trip to PostgreSQL) never holds up
-            # the event loop that answers every other call's requests (#12).
-            state = await asyncio.to_thread(self._referrals.snapshot)
+            state = await _store_io(self._referrals, self._referrals.snapshot)
         except StoreError as exc:
             # The store is unreadable: route without referrals rather than not at all.
             log.error(exc.log_id, error=str(exc), what="referrals unknown for this call")
@@ -252,8 +252,11 @@ class CallRouter:
         callback_id: int | None = None
         if self._callbacks is not None:
             try:
-                callback_id = await asyncio.to_thread(
-                    self._callbacks.add_callback, call_id=active.call_id, caller=caller, target=offer.target, at=at
+                callback_id = await _store_io(
+                    self._callbacks,
+                    partial(
+                        self._callbacks.add_callback, call_id=active.call_id, caller=caller, target=offer.target, at=at
+                    ),
                 )
             except StoreError as exc:
                 active.log.error(exc.log_id, error=str(exc), what="callback not stored")
@@ -381,6 +384,15 @@ def _unit_of(directory: Directory, plan: Plan) -> str | None:
     if plan.target_kind == "phone":
         return directory.phones[plan.target].unit
     return None
+
+
+async def _store_io(store: object, operation: Callable[[], T]) -> T:
+    """A store's I/O while a call waits (#12): in a worker thread when the store says it is a
+    network round trip (PostgreSQL: it must not hold up the loop that answers every other
+    call), else at once (a local SQLite read takes microseconds, less than handing it over)."""
+    if getattr(store, "io_off_loop", False):
+        return await asyncio.to_thread(operation)
+    return operation()
 
 
 def _log_violation(logger: Any, violation: Violation | None) -> None:

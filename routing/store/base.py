@@ -217,6 +217,7 @@ class Store:
     query and each transaction holds the store's lock, so they never interleave."""
 
     name = "store"
+    io_off_loop = False  # True: each query is a network round trip; the service asks from a thread
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

@@ -11,6 +11,8 @@ from routing.store.base import SCHEMA, SCHEMA_VERSION, Cursor, Store, StoreError
 
 
 class PostgresStore(Store):
+    io_off_loop = True  # a round trip to the server: never on the event loop while a call waits
+
     def __init__(self, url: str) -> None:
         super().__init__()
         import psycopg  # only sites with a shared store need the driver

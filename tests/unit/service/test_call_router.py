@@ -328,7 +328,10 @@ async def test_r1_a_unit_of_250_phones_rings_every_one_in_groups_that_each_fit_a
 
 
 class ThreadNoting(MemoryReferrals):
-    """Referrals and callbacks that note which thread asked for them."""
+    """Referrals and callbacks behind a network round trip (as PostgreSQL's) that note which
+    thread asked for them."""
+
+    io_off_loop = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -344,8 +347,8 @@ class ThreadNoting(MemoryReferrals):
 
 
 async def test_the_store_is_read_and_written_off_the_event_loop_while_a_call_waits(tmp_path: Path) -> None:
-    """#12: a call's referrals and its booked callback go to the store from a worker thread:
-    with PostgreSQL each is a network round trip, which must not hold up other calls."""
+    """#12: a call's referrals and its booked callback go to a remote store (PostgreSQL) from a
+    worker thread: each is a network round trip, which must not hold up other calls."""
     data = copy.deepcopy(BASE)
     data["people"][0]["fallback"] = ["callback", "voicemail"]
     h = Harness(tmp_path, config=data)
