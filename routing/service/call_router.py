@@ -173,7 +173,7 @@ class CallRouter:
                 notes=list(plan.notes) or None,
             ),
         )
-        return await self._issue(active, flow.start(), plan)
+        return await self._issue(active, flow.start())
 
     async def _next(self, request: AgiRequest, event: str, detail: str) -> Mapping[str, str]:
         active = self.calls.get(request.uniqueid)
@@ -244,7 +244,7 @@ class CallRouter:
             and event.kind is EventKind.DIGIT
         ):
             await self._book_callback(active, step, event.at)
-        return await self._issue(active, following, active.flow.plan)
+        return await self._issue(active, following)
 
     async def _book_callback(self, active: ActiveCall, offer: CallbackOffer, at: datetime) -> None:
         """R4: the caller asked to be called back; the store keeps it until someone does."""
@@ -262,7 +262,7 @@ class CallRouter:
                 active.log.error(exc.log_id, error=str(exc), what="callback not stored")
         emit(active.log, CallbackRequested(target=offer.target, caller=caller, callback_id=callback_id))
 
-    async def _issue(self, active: ActiveCall, step: Step, plan: Plan) -> Mapping[str, str]:
+    async def _issue(self, active: ActiveCall, step: Step) -> Mapping[str, str]:
         active.step_started = self._clock()
         if isinstance(step, Finish):
             return step_codec.finish_variables(step)
@@ -307,10 +307,10 @@ class CallRouter:
                 ),
             )
         elif isinstance(step, Message) and step.kind is StepKind.REFERRAL:
-            self._log_referral(active, step, active.flow.plan)
+            self._log_referral(active, step)
 
-    def _log_referral(self, active: ActiveCall, step: Message, plan: Plan) -> None:
-        local = self.directory.calendar.local(plan.call.at)
+    def _log_referral(self, active: ActiveCall, step: Message) -> None:
+        local = self.directory.calendar.local(active.flow.plan.call.at)
         referral = active.state.referral(step.target, local)
         if referral is not None:
             until = referral.until.isoformat() if referral.until is not None else None

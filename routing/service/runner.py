@@ -263,7 +263,6 @@ class Service:
 
 async def _read_elsewhere(path: str) -> Config:
     """load_config(path) in a fresh process (spawned: nothing of this one is copied)."""
-
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return await asyncio.get_running_loop().run_in_executor(pool, load_config, path)
 
