@@ -384,6 +384,8 @@ class LogId(StrEnum):
     INSTALL_CHECK = "install.check"
     STORE_RECOVERED = "store.recovered"
     STORE_PRUNED = "store.pruned"
+    STORE_UPGRADED = "store.upgraded"
+    STORE_ROLLED_UP = "store.rolled_up"
     PROMPT_SYNTH_FAILED = "prompt.synth_failed"
     PROMPT_SYNTH_UNAVAILABLE = "prompt.synth_unavailable"
     PROMPTS_SERVING = "prompts.serving"

@@ -22,74 +22,7 @@ from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
 from routing.policy.steps import Outcome
 
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS referrals (
-    person TEXT PRIMARY KEY,
-    reason TEXT NOT NULL,
-    until_moment TEXT,          -- ISO-8601 with offset, or NULL
-    until_date TEXT,            -- YYYY-MM-DD, or NULL
-    set_at TEXT NOT NULL,
-    set_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS callbacks (
-    id {autoid},
-    call_id TEXT NOT NULL,
-    caller TEXT NOT NULL,       -- the full number: the one place it is kept (R12)
-    target TEXT NOT NULL,       -- the person or unit the caller wanted
-    requested_at TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('open', 'done')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_attempt_at TEXT,
-    last_outcome TEXT,
-    done_at TEXT,
-    done_by TEXT,
-    overdue_at TEXT             -- when it was reported overdue (R4), once
-);
-CREATE INDEX IF NOT EXISTS callbacks_open ON callbacks (status, requested_at);
-CREATE TABLE IF NOT EXISTS call_events (
-    id {autoid},
-    at TEXT NOT NULL,
-    call_id TEXT,
-    event TEXT NOT NULL,
-    fields TEXT NOT NULL        -- JSON, outside numbers hashed
-);
-CREATE INDEX IF NOT EXISTS call_events_at ON call_events (at);
-CREATE INDEX IF NOT EXISTS call_events_call ON call_events (call_id);
-CREATE TABLE IF NOT EXISTS calls (
-    call_id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    called TEXT,
-    target_kind TEXT,
-    target TEXT,
-    unit TEXT,
-    caller_hash TEXT,           -- HMAC of the caller's number with the installation key; NULL if hidden
-    internal INTEGER,
-    hours TEXT,
-    answered_by TEXT,
-    answered_step TEXT,
-    answered_rings INTEGER,
-    outcome TEXT,
-    wait_s REAL,
-    duration_s REAL,
-    ended_at TEXT,
-    lost INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at);
-CREATE TABLE IF NOT EXISTS instances (  -- running services, for finding calls a dead one left open
-    id TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    seen_at TEXT NOT NULL       -- its last heartbeat
-);
-CREATE TABLE IF NOT EXISTS open_calls (  -- calls between call.start and call.end, by their instance
-    call_id TEXT PRIMARY KEY,
-    instance TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    started_at TEXT NOT NULL
-);
-"""
+# The tables are made and changed by the migrations in routing/store/migrations/ (#12).
 CALLBACK_COLUMNS = (
     "id, call_id, caller, target, requested_at, status, attempts, last_attempt_at, last_outcome, done_at, done_by,"
     " overdue_at"

@@ -12,7 +12,8 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from routing.store.base import SCHEMA, SCHEMA_VERSION, Callback, Cursor, Store, StoreError
+from routing.store import schema
+from routing.store.base import Callback, Cursor, Store, StoreError
 
 __all__ = ["Callback", "SqliteStore", "StoreError"]
 
@@ -30,20 +31,21 @@ class SqliteStore(Store):
             self._db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA.format(autoid="INTEGER PRIMARY KEY AUTOINCREMENT"))
-            self._add_missing_columns()
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
-                (str(SCHEMA_VERSION),),
-            )
-        except (OSError, sqlite3.Error) as exc:
+            current = self._revision()
+            if schema.check_revision(current):
+                fresh = not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+                schema.upgrade(f"sqlite:///{path}", current=current, fresh=fresh, name=self.name)
+        except schema.NewerStore as exc:
+            raise StoreError(f"cannot open the store {path}: {exc}") from exc
+        except Exception as exc:  # the drivers' own errors (sqlite3, SQLAlchemy's, Alembic's) become one kind
             raise StoreError(f"cannot open the store {path}: {exc}") from exc
 
-    def _add_missing_columns(self) -> None:
-        """Stores made by an earlier release get the columns added since (nothing is lost)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(callbacks)")}
-        if "overdue_at" not in columns:
-            self._db.execute("ALTER TABLE callbacks ADD COLUMN overdue_at TEXT")
+    def _revision(self) -> str | None:
+        """The store's Alembic revision; None for an empty store or one made before migrations."""
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
+            return None
+        row = self._db.execute("SELECT version_num FROM alembic_version").fetchone()
+        return str(row[0]) if row else None
 
     def close(self) -> None:
         self._db.close()

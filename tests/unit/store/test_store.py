@@ -97,25 +97,6 @@ def test_r4_overdue_is_recorded_once(store_url: str) -> None:
     assert found is not None and found.overdue_at == NOW
 
 
-def test_a_store_from_before_overdue_existed_gets_the_column(tmp_path: Path) -> None:
-    import sqlite3
-
-    path = tmp_path / "old.db"
-    db = sqlite3.connect(path)
-    db.executescript(
-        "CREATE TABLE callbacks (id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, caller TEXT NOT NULL,"
-        " target TEXT NOT NULL, requested_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-        " last_attempt_at TEXT, last_outcome TEXT, done_at TEXT, done_by TEXT);"
-        "INSERT INTO callbacks (call_id, caller, target, requested_at, status)"
-        f" VALUES ('1', '07', 'x', '{NOW.isoformat()}', 'open');"
-    )
-    db.commit()
-    db.close()
-    store = SqliteStore(path)
-    (old,) = store.callbacks()
-    assert old.overdue_at is None and store.mark_overdue(old.id, at=NOW)
-
-
 def test_one_store_used_from_many_threads_at_once_keeps_every_write(store_url: str) -> None:
     """#12: the service reads and writes the store from worker threads and the event loop at
     once; the store's lock keeps each transaction whole, on both backends."""
