@@ -8,9 +8,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
-from routing.reports.accessibility import COUNTED_EVENTS, build_report, render_csv, render_json, render_table
+from routing.reports.accessibility import render_csv, render_json, render_table
 from routing.reports.html import render_html
 from routing.reports.mobiles import mobiles_review, render_mobiles
+from routing.reports.period import report_for
 from routing.store import StoreError, open_store
 
 RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json, "html": render_html}
@@ -45,15 +46,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("routing report: --from must come before --to", file=sys.stderr)
         return EXIT_USAGE
     try:
-        store = open_store(config.store.url)
-        report = build_report(
-            config,
-            start,
-            end,
-            store.calls_between(start, end),
-            store.events_between(start, end, *COUNTED_EVENTS),
-            store.callbacks(),
-        )
+        report = report_for(config, open_store(config.store.url), start, end)
     except StoreError as exc:
         print(f"routing report: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -334,6 +334,18 @@ class StoreConfig(Model):
     url: StoreUrl = "sqlite:///var/lib/routing/routing.db"
     # Call records older than this are deleted (R12: keep call data no longer than needed).
     retention_days: int = Field(default=90, ge=1, le=3650)
+    # The report's daily totals (counts per day, unit and person; no numbers) are kept this long,
+    # so last year's figures (R19, R20) outlive the calls (#12). Five years by default.
+    totals_retention_days: int = Field(default=1826, ge=1, le=36500)
+
+    @model_validator(mode="after")
+    def _totals_outlive_calls(self) -> StoreConfig:
+        if self.totals_retention_days < self.retention_days:
+            raise ValueError(
+                f"totals_retention_days ({self.totals_retention_days}) must be at least retention_days"
+                f" ({self.retention_days}): the daily totals are what is left of calls once they are pruned"
+            )
+        return self
 
 
 class Config(Model):

@@ -1,7 +1,9 @@
 """`routing report`: what telephone officers and auditors ask of accessibility (R19, R20).
 
-Pure aggregation over the store's call rows, call events and callbacks for a period; the
-renderers (table, csv, json) only format. Per unit and per person:
+Pure, over the counts the store added up for a period (routing/store/tally.py: the raw
+calls, aggregated in the database, and the daily totals of days already pruned) and its
+callbacks; the renderers (table, csv, json) only format. Waits and the time before hanging up
+are counted to the nearest second, so their medians and p90 are too. Per unit and per person:
 calls; answered personally; R2 answer within the ring limit (%); outcomes by R2 category;
 abandoned (and after how long, median); policy violations by rule; wait median and p90;
 callbacks opened, done, overdue, median time to callback; mobile forwards (R14, R20);
@@ -14,22 +16,20 @@ import csv
 import io
 import json
 import statistics
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from routing.calllog.events import CallPrivate, MobileForward, OutboundBlocked, PolicyViolation, PromptNotPlayed
 from routing.config.schema import Config
-from routing.policy.answer_measures import answered_personally, answered_within_ring_limit
+from routing.policy.answer_measures import answered_personally
 from routing.policy.directory import Directory
 from routing.policy.steps import Outcome
-from routing.store.base import Callback, CallRecord, StoredEvent
+from routing.store.base import Callback
+from routing.store.tally import Measure, Tally, TallyKey, split_answer_key
 
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
-# The events the report counts besides the calls themselves.
-COUNTED_EVENTS = (PolicyViolation, MobileForward, CallPrivate, OutboundBlocked, PromptNotPlayed)
 
 
 @dataclass
@@ -74,6 +74,8 @@ class Report:
     calls_per_hour: list[int] = field(default_factory=lambda: [0] * 24)  # local hour of day
     wait_histogram: dict[str, int] = field(default_factory=dict)  # R2 waits by bucket
     open_callbacks_by_age: dict[str, int] = field(default_factory=dict)  # at the end of the period
+    # The first and last day whose figures come from the daily totals (their calls were pruned).
+    daily_totals: tuple[date, date] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         rows = []
@@ -89,28 +91,49 @@ class Report:
             "calls_per_hour": self.calls_per_hour,
             "wait_histogram": self.wait_histogram,
             "open_callbacks_by_age": self.open_callbacks_by_age,
+            "daily_totals": (
+                {"from": self.daily_totals[0].isoformat(), "to": self.daily_totals[1].isoformat()}
+                if self.daily_totals
+                else None
+            ),
         }
 
 
-def _p90(values: Sequence[float]) -> float | None:
-    if not values:
+def _percentile(histogram: Mapping[float, int], q: float) -> float | None:
+    """statistics.median (q = 0.5, the middle two averaged) or the p90 index rule of the row
+    lists this report used before (#12), over a histogram {value: how many}."""
+    total = sum(histogram.values())
+    if not total:
         return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3)
+    ordered = sorted(histogram.items())
 
+    def nth(index: int) -> float:
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if index < seen:
+                return value
+        return ordered[-1][0]
 
-def _median(values: Sequence[float]) -> float | None:
-    return round(statistics.median(values), 3) if values else None
+    if q == 0.5:
+        middle = total // 2
+        value = nth(middle) if total % 2 else (nth(middle - 1) + nth(middle)) / 2
+    else:
+        value = nth(min(total - 1, int(q * total)))
+    return round(float(value), 3)
 
 
 def build_report(
     config: Config,
     start: datetime,
     end: datetime,
-    calls: Iterable[CallRecord],
-    events: Iterable[StoredEvent],
+    tally: Tally,
     callbacks: Iterable[Callback],
+    *,
+    daily_totals: tuple[date, date] | None = None,
 ) -> Report:
+    """The report from the store's tally of the period (its raw calls, and the daily totals of
+    days whose calls were pruned: `daily_totals`, first and last day) and its callbacks."""
     directory = Directory.from_config(config)
     limit = directory.ring_timeout_s
     people = directory.people
@@ -129,50 +152,56 @@ def build_report(
             found.append(rows[("person", person)])
         return found
 
-    call_list = list(calls)
+    def rows_of(key: TallyKey) -> list[Row]:
+        """The rows a count belongs to: the call's unit and person called, or the person or
+        extension an event names (its unit from today's config)."""
+        if key.target_kind == "extension":
+            caller = by_extension.get(key.target)
+            return rows_for(caller.unit if caller else None, caller.id if caller else None)
+        if key.target_kind == "person" and not key.unit:
+            person_cfg = people.get(key.target)
+            return rows_for(person_cfg.unit if person_cfg else None, key.target)
+        return rows_for(key.unit or None, key.target if key.target_kind == "person" else None)
+
+    report = Report(start, end, limit, list(rows.values()), daily_totals=daily_totals)
+    waits: dict[int, Counter[float]] = {}
+    abandoned_after: dict[int, Counter[float]] = {}
+    report.wait_histogram = {label: 0 for _, _, label in WAIT_BUCKETS}
+    for key, n in tally.items():
+        measure = key.measure
+        if measure is Measure.HOUR:
+            report.calls_per_hour[int(key.key)] += n
+            continue
+        for row in rows_of(key):
+            if measure is Measure.ANSWER:
+                outcome_text, step = split_answer_key(key.key)
+                # A call without its call.end (in progress, or its end was never stored) got no answer we know of.
+                outcome = Outcome(outcome_text) if outcome_text else Outcome.ABANDONED
+                row.calls += n
+                row.outcomes[outcome.value] += n
+                if answered_personally(outcome, step or None):
+                    row.answered_personally += n
+            elif measure is Measure.WITHIN:
+                row.r2_within_limit += n
+            elif measure is Measure.WAIT:
+                waits.setdefault(id(row), Counter())[float(key.key)] += n
+            elif measure is Measure.ABANDONED_AFTER:
+                abandoned_after.setdefault(id(row), Counter())[float(key.key)] += n
+            elif measure is Measure.VIOLATION:
+                row.violations[key.key] = row.violations.get(key.key, 0) + n
+            elif measure is Measure.NOT_PLAYED:
+                row.not_played += n
+            elif measure is Measure.MOBILE_FORWARD:
+                row.mobile_forwards += n
+            elif measure is Measure.PRIVATE:
+                row.private_calls += n
+            elif measure is Measure.PREMIUM_BLOCKED:
+                row.premium_blocked += n
+    everyone = rows[("all", "")]
+    for seconds, n in waits.get(id(everyone), Counter()).items():
+        report.wait_histogram[_bucket(WAIT_BUCKETS, seconds)] += n
+
     callback_list = list(callbacks)
-    waits: dict[int, list[float]] = {}
-    abandoned_after: dict[int, list[float]] = {}
-    call_rows: dict[str, list[Row]] = {}
-    for call in call_list:
-        target_person = call.target if call.target_kind == "person" else None
-        targets = rows_for(call.unit, target_person)
-        call_rows[call.call_id] = targets
-        # A call without its call.end (in progress, or its end was never stored) got no answer we know of.
-        outcome = call.outcome or Outcome.ABANDONED
-        wait = call.wait_s
-        for row in targets:
-            row.calls += 1
-            row.outcomes[outcome.value] += 1
-            if answered_personally(outcome, call.answered_step):
-                row.answered_personally += 1
-            if answered_within_ring_limit(outcome, wait, limit):
-                row.r2_within_limit += 1
-            if outcome.is_r2_answer and wait is not None:
-                waits.setdefault(id(row), []).append(wait)
-            if outcome is Outcome.ABANDONED and call.duration_s is not None:
-                abandoned_after.setdefault(id(row), []).append(call.duration_s)
-
-    for stored in events:
-        event = stored.event
-        if isinstance(event, PolicyViolation):
-            for row in call_rows.get(str(stored.call_id), [rows[("all", "")]]):
-                row.violations[event.rule] = row.violations.get(event.rule, 0) + 1
-        elif isinstance(event, PromptNotPlayed):
-            for row in call_rows.get(str(stored.call_id), [rows[("all", "")]]):
-                row.not_played += 1
-        elif isinstance(event, MobileForward):
-            person_cfg = people.get(event.person)
-            for row in rows_for(person_cfg.unit if person_cfg else None, event.person):
-                row.mobile_forwards += 1
-        elif isinstance(event, CallPrivate | OutboundBlocked):
-            caller = by_extension.get(event.extension)
-            for row in rows_for(caller.unit if caller else None, caller.id if caller else None):
-                if isinstance(event, CallPrivate):
-                    row.private_calls += 1
-                elif event.premium_rate:
-                    row.premium_blocked += 1
-
     callback_hours: dict[int, list[float]] = {}
     for callback in callback_list:
         if not start <= callback.requested_at < end:
@@ -188,16 +217,6 @@ def build_report(
                     callback_hours.setdefault(id(row), []).append(hours)
             if callback.overdue_at is not None:
                 row.callbacks_overdue += 1
-
-    report = Report(start, end, limit, list(rows.values()))
-    zone = ZoneInfo(config.timezone)
-    everyone = rows[("all", "")]
-    report.wait_histogram = {label: 0 for _, _, label in WAIT_BUCKETS}
-    for call in call_list:
-        started = datetime.fromisoformat(call.started_at).astimezone(zone)
-        report.calls_per_hour[started.hour] += 1
-    for wait in waits.get(id(everyone), []):
-        report.wait_histogram[_bucket(WAIT_BUCKETS, wait)] += 1
     report.open_callbacks_by_age = {label: 0 for _, _, label in AGE_BUCKETS}
     for callback in callback_list:
         if callback.requested_at < end and (callback.done_at is None or callback.done_at >= end):
@@ -205,12 +224,16 @@ def build_report(
             report.open_callbacks_by_age[_bucket(AGE_BUCKETS, age_h)] += 1
 
     for row in rows.values():
-        row.wait_median_s = _median(waits.get(id(row), []))
-        row.wait_p90_s = _p90(waits.get(id(row), []))
-        row.abandoned_after_median_s = _median(abandoned_after.get(id(row), []))
+        row.wait_median_s = _percentile(waits.get(id(row), Counter()), 0.5)
+        row.wait_p90_s = _percentile(waits.get(id(row), Counter()), 0.9)
+        row.abandoned_after_median_s = _percentile(abandoned_after.get(id(row), Counter()), 0.5)
         median_h = _median(callback_hours.get(id(row), []))
         row.callback_median_h = round(median_h, 2) if median_h is not None else None
     return report
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
 
 
 def _bucket(buckets: Sequence[tuple[float, float | None, str]], value: float) -> str:
@@ -271,6 +294,12 @@ def render_table(report: Report) -> str:
         f"Calls {report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M}; "
         f"ring limit {report.ring_limit_s:g} s (R1); waits in seconds; callbacks opened/done/overdue"
     )
+    if report.daily_totals is not None:
+        first, last = report.daily_totals
+        title += (
+            f"\nFigures for {first:%Y-%m-%d} – {last:%Y-%m-%d} come from the daily totals (those days' calls"
+            " were pruned, store.retention_days)"
+        )
     return "\n".join(
         [title, ""] + ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     )

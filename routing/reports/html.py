@@ -109,11 +109,19 @@ def render_html(report: Report) -> str:
     figures = "".join(f"<figure><figcaption>{html.escape(t)}</figcaption>{svg}</figure>" for t, svg in charts)
     period = f"{report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M}"
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    totals = ""
+    if report.daily_totals is not None:
+        first, last = report.daily_totals
+        totals = (
+            f"<p class='daily-totals'>Figures for {first:%Y-%m-%d} – {last:%Y-%m-%d} come from the daily totals"
+            " (those days' calls were pruned, store.retention_days).</p>"
+        )
     return (
         "<!DOCTYPE html><html lang='sv'><head><meta charset='utf-8'>"
         f"<title>Tillgänglighet {html.escape(period)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>Telephone accessibility {html.escape(period)}</h1>"
         f"<p>Ring limit {report.ring_limit_s:g} s (R1). Waits in seconds; callbacks opened/done/overdue (R4).</p>"
+        f"{totals}"
         f"<div class='charts'>{figures}</div>"
         f"<h2>Per unit and person</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         f"<script type='application/json' id='report-data'>{payload}</script>"

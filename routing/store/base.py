@@ -14,13 +14,27 @@ import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
-from routing.calllog.events import CALL_EVENTS, CallAnswered, CallEnd, CallEvent, CallStart, RecordedEvent
+from routing.calllog.events import (
+    CALL_EVENTS,
+    CallAnswered,
+    CallEnd,
+    CallEvent,
+    CallPrivate,
+    CallStart,
+    MobileForward,
+    OutboundBlocked,
+    PolicyViolation,
+    PromptNotPlayed,
+    RecordedEvent,
+)
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
 from routing.policy.steps import Outcome
+from routing.store.tally import NOBODY, Measure, Tally, answer_key, who
 
 # The tables are made and changed by the migrations in routing/store/migrations/ (#12).
 CALLBACK_COLUMNS = (
@@ -142,6 +156,10 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), zone)
+
+
 class Store:
     """The queries; a backend supplies `_run` (outside a transaction), `_transaction` and `close`.
 
@@ -151,6 +169,10 @@ class Store:
 
     name = "store"
     io_off_loop = False  # True: each query is a network round trip; the service asks from a thread
+    # SQLite: how to make a report's pass over many calls read them in their groups' order (an
+    # index, migration 0002) instead of sorting them; PostgreSQL hash-aggregates and needs none.
+    ordered_scan_hint = ""
+    ORDERED_SCAN_FROM = 100_000  # calls in the period; below it the time index and a sort are quicker
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -167,6 +189,16 @@ class Store:
         raise NotImplementedError
 
     def close(self) -> None:
+        raise NotImplementedError
+
+    def _json_text(self, column: str, key: str) -> str:
+        """SQL for one field of a JSON column, as text (the dialects differ here)."""
+        raise NotImplementedError
+
+    def _whole_seconds(self, column: str) -> str:
+        """SQL rounding a non-negative number of seconds half up, alike in both dialects (SQLite's
+        ROUND rounds half away from zero, PostgreSQL's half to even; CAST truncates in one, rounds
+        in the other). SQLite's report index (migration 0002) holds this expression for wait_s."""
         raise NotImplementedError
 
     @contextlib.contextmanager
@@ -373,14 +405,160 @@ class Store:
             if ev in CALL_EVENTS
         ]
 
+    def tally_between(self, start: datetime, end: datetime, *, within_s: float, zone: ZoneInfo) -> Tally:
+        """The report's counts over the raw calls begun in [start, end) and the counted events of
+        that period, aggregated in the database (#12): what comes back is one row per group,
+        never one per call. `within_s`: an R2 answer this soon is within the ring limit (R1/R2);
+        `zone`: the local hours of the day."""
+        lo, hi = _utc(start), _utc(end)
+        tally = Tally()
+        r2 = {outcome.value for outcome in Outcome if outcome.is_r2_answer}
+        hint = ""
+        if self.ordered_scan_hint:
+            (held,) = self._read("SELECT COUNT(*) FROM calls WHERE started_at >= ? AND started_at < ?", (lo, hi))[0]
+            hint = self.ordered_scan_hint if int(held) >= self.ORDERED_SCAN_FROM else ""
+        wait = self._whole_seconds("wait_s")
+        for unit, kind, target, outcome, step, seconds, n, within in self._read(
+            f"SELECT unit, target_kind, target, outcome, answered_step, {wait}, COUNT(*),"
+            f" SUM(CASE WHEN wait_s <= ? THEN 1 ELSE 0 END) FROM calls {hint}"
+            " WHERE started_at >= ? AND started_at < ?"
+            f" GROUP BY unit, target_kind, target, outcome, answered_step, {wait}",
+            (within_s, lo, hi),
+        ):
+            scope = who(unit, kind, target)
+            tally.count(scope, Measure.ANSWER, answer_key(outcome, step), int(n))
+            if outcome in r2 and seconds is not None:
+                tally.count(scope, Measure.WAIT, int(seconds), int(n))
+                tally.count(scope, Measure.WITHIN, "", int(within))
+        for unit, kind, target, seconds, n in self._read(
+            f"SELECT unit, target_kind, target, {self._whole_seconds('duration_s')}, COUNT(*) FROM calls"
+            " WHERE started_at >= ? AND started_at < ? AND (outcome IS NULL OR outcome = ?)"
+            " AND duration_s IS NOT NULL GROUP BY 1, 2, 3, 4",
+            (lo, hi, Outcome.ABANDONED.value),
+        ):
+            tally.count(who(unit, kind, target), Measure.ABANDONED_AFTER, int(seconds), int(n))
+        for utc_hour, quarter, n in self._read(
+            "SELECT substr(started_at, 1, 14), CAST(substr(started_at, 15, 2) AS INTEGER) / 15, COUNT(*)"
+            " FROM calls WHERE started_at >= ? AND started_at < ? GROUP BY 1, 2",
+            (lo, hi),
+        ):
+            # Quarter hours: every time zone's offset is a whole number of them.
+            began = datetime.fromisoformat(f"{utc_hour}00+00:00") + timedelta(minutes=15 * int(quarter))
+            tally.count(NOBODY, Measure.HOUR, began.astimezone(zone).hour, int(n))
+        self._tally_events(tally, lo, hi)
+        return tally
+
+    def _tally_events(self, tally: Tally, lo: str, hi: str) -> None:
+        """The counted events of [lo, hi): a policy violation or an unplayed message counts for
+        its call's unit and target if the call began in the period (else for everyone only); a
+        mobile forward for its person, a private call or a blocked premium-rate number for the
+        caller's extension. Only the fields counted are read, back through the typed events."""
+        rule = self._json_text("e.fields", "rule")
+        for unit, kind, target, name, rule_value, n in self._read(
+            f"SELECT c.unit, c.target_kind, c.target, e.event, {rule}, COUNT(*) FROM call_events e"
+            " LEFT JOIN calls c ON c.call_id = e.call_id AND c.started_at >= ? AND c.started_at < ?"
+            " WHERE e.event IN (?, ?) AND e.at >= ? AND e.at < ? GROUP BY 1, 2, 3, 4, 5",
+            (lo, hi, PolicyViolation.NAME, PromptNotPlayed.NAME, lo, hi),
+        ):
+            scope = who(unit, kind, target)
+            if name == PolicyViolation.NAME:
+                violation = PolicyViolation.from_fields({"rule": rule_value})
+                tally.count(scope, Measure.VIOLATION, violation.rule, int(n))
+            else:
+                tally.count(scope, Measure.NOT_PLAYED, "", int(n))
+        keys = ("person", "extension", "rule", "reason", "premium_rate")
+        extracted = ", ".join(self._json_text("fields", key) for key in keys)
+        for name, *values, n in self._read(
+            f"SELECT event, {extracted}, COUNT(*) FROM call_events"
+            " WHERE event IN (?, ?, ?) AND at >= ? AND at < ? GROUP BY 1, 2, 3, 4, 5, 6",
+            (MobileForward.NAME, CallPrivate.NAME, OutboundBlocked.NAME, lo, hi),
+        ):
+            fields: dict[str, object] = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
+            if "premium_rate" in fields:  # JSON true: 1 from SQLite, 'true' from PostgreSQL
+                fields["premium_rate"] = fields["premium_rate"] in (1, "1", "true", True)
+            event = CALL_EVENTS[str(name)].from_fields(fields)
+            if isinstance(event, MobileForward):
+                tally.count(("", "person", event.person), Measure.MOBILE_FORWARD, "", int(n))
+            elif isinstance(event, CallPrivate):
+                tally.count(("", "extension", event.extension), Measure.PRIVATE, "", int(n))
+            elif isinstance(event, OutboundBlocked) and event.premium_rate:
+                tally.count(("", "extension", event.extension), Measure.PREMIUM_BLOCKED, "", int(n))
+
     def prune(self, before: datetime) -> int:
-        """Delete call records older than `before` (retention); callbacks are kept until done."""
+        """Delete call records older than `before` (retention); callbacks are kept until done.
+        Their figures are lost: the service uses roll_up_and_prune, which keeps them."""
         cut = _utc(before)
         with self._locked() as tx:
             gone = self._exec(tx, "DELETE FROM call_events WHERE at < ?", (cut,)).rowcount
             self._exec(tx, "DELETE FROM calls WHERE started_at < ?", (cut,))
             self._exec(tx, "DELETE FROM open_calls WHERE started_at < ?", (cut,))
         return int(gone)
+
+    # -- daily totals: a report's figures beyond the calls' retention (#12, R12, R19, R20) --------
+
+    def raw_kept_from(self) -> date | None:
+        """The first local day whose raw calls are all still held (None: none were ever pruned);
+        the days before it are in the daily totals."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'raw_kept_from'")
+        return date.fromisoformat(str(rows[0][0])) if rows else None
+
+    def daily_totals(self, first: date, last: date) -> Tally:
+        """The counts kept for the local days first … last (both included)."""
+        tally = Tally()
+        for unit, kind, target, measure, key, n in self._read(
+            "SELECT unit, target_kind, target, measure, key, SUM(n) FROM daily_totals"
+            " WHERE day >= ? AND day <= ? GROUP BY 1, 2, 3, 4, 5",
+            (first.isoformat(), last.isoformat()),
+        ):
+            tally.count((unit, kind, target), Measure(measure), key, int(n))
+        return tally
+
+    def roll_up_and_prune(
+        self, keep_from: date, *, zone: ZoneInfo, within_s: float, totals_from: date | None = None
+    ) -> tuple[list[date], int]:
+        """Retention (R12) that keeps the report's figures: every local day before `keep_from`
+        still held raw is added up into the daily totals and its calls and events deleted, one
+        day per transaction (both or neither: a count is never lost nor kept twice); then daily
+        totals before `totals_from` are deleted. Returns the days rolled up and the events deleted."""
+        rolled: list[date] = []
+        deleted = 0
+        cut = _utc(_midnight(keep_from, zone))
+        rows = self._read(
+            "SELECT MIN(started_at) FROM calls WHERE started_at < ? UNION ALL"
+            " SELECT MIN(at) FROM call_events WHERE at < ?",
+            (cut, cut),
+        )
+        oldest = [datetime.fromisoformat(str(row[0])) for row in rows if row[0] is not None]
+        day = min(oldest).astimezone(zone).date() if oldest else keep_from
+        while day < keep_from:
+            start, end = _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
+            with self._locked() as tx:
+                tally = self.tally_between(start, end, within_s=within_s, zone=zone)
+                for (unit, kind, target, measure, key), n in tally.items():
+                    self._exec(
+                        tx,
+                        "INSERT INTO daily_totals (day, unit, target_kind, target, measure, key, n)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, unit, target_kind, target, measure, key)"
+                        " DO UPDATE SET n = daily_totals.n + excluded.n",
+                        (day.isoformat(), unit, kind, target, measure.value, key, n),
+                    )
+                hi = _utc(end)
+                deleted += self._exec(tx, "DELETE FROM call_events WHERE at < ?", (hi,)).rowcount
+                self._exec(tx, "DELETE FROM calls WHERE started_at < ?", (hi,))
+                self._exec(tx, "DELETE FROM open_calls WHERE started_at < ?", (hi,))
+                self._exec(
+                    tx,
+                    "INSERT INTO meta (key, value) VALUES ('raw_kept_from', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    ((day + timedelta(days=1)).isoformat(),),
+                )
+                if tally:
+                    rolled.append(day)
+            day += timedelta(days=1)
+        if totals_from is not None:
+            with self._locked() as tx:
+                self._exec(tx, "DELETE FROM daily_totals WHERE day < ?", (totals_from.isoformat(),))
+        return rolled, int(deleted)
 
     # -- service instances and the calls they route (a killed one's calls get their call.end) ---
 

@@ -43,6 +43,12 @@ class PostgresStore(Store):
         row = self._db.execute("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
 
+    def _json_text(self, column: str, key: str) -> str:
+        return f"({column}::json ->> '{key}')"
+
+    def _whole_seconds(self, column: str) -> str:
+        return f"FLOOR({column} + 0.5)"
+
     def close(self) -> None:
         self._db.close()
 

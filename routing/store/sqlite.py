@@ -19,6 +19,8 @@ __all__ = ["Callback", "SqliteStore", "StoreError"]
 
 
 class SqliteStore(Store):
+    ordered_scan_hint = "INDEXED BY calls_report"
+
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
@@ -46,6 +48,12 @@ class SqliteStore(Store):
             return None
         row = self._db.execute("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
+
+    def _json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
+    def _whole_seconds(self, column: str) -> str:
+        return f"CAST({column} + 0.5 AS INTEGER)"
 
     def close(self) -> None:
         self._db.close()

@@ -10,7 +10,8 @@ import pytest
 
 from routing.calllog.recorder import EventRecorder
 from routing.calllog.setup import configure_logging
-from routing.reports.accessibility import build_report, render_json
+from routing.reports.accessibility import render_json
+from routing.reports.period import report_for
 from tests.e2e.harness import RunningService, finish, municipality
 
 pytestmark = [pytest.mark.e2e]
@@ -47,14 +48,7 @@ async def test_report_reconciles_with_the_calls_made(routing: Routing, store_url
 
     store = svc.store
     end = datetime.now(UTC) + timedelta(seconds=1)
-    report = build_report(
-        svc.service.config,
-        began - timedelta(seconds=1),
-        end,
-        store.calls_between(began - timedelta(seconds=1), end),
-        store.events_between(began - timedelta(seconds=1), end),
-        store.callbacks(),
-    )
+    report = report_for(svc.service.config, store, began - timedelta(seconds=1), end)
     rows = {(r.kind, r.id): r for r in report.rows}
     everyone = rows[("all", "")]
     assert everyone.calls == 4

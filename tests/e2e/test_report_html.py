@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from routing.config import load_config
-from routing.reports.accessibility import build_report, render_json
+from routing.reports.accessibility import render_json
 from routing.reports.html import render_html
+from routing.reports.period import report_for
 from routing.store import SqliteStore
 
 pytestmark = [pytest.mark.e2e]
@@ -60,9 +61,7 @@ def _report(tmp_path: Path) -> str:
     store.add_callback(call_id="c3", caller="0701234567", target="soc1", at=T0 + timedelta(hours=3))
     config = load_config(EXAMPLE)
     start, end = T0, T0 + timedelta(hours=6)
-    report = build_report(
-        config, start, end, store.calls_between(start, end), store.events_between(start, end), store.callbacks()
-    )
+    report = report_for(config, store, start, end)
     (tmp_path / "report.json").write_text(render_json(report), encoding="utf-8")
     page = tmp_path / "report.html"
     page.write_text(render_html(report), encoding="utf-8")

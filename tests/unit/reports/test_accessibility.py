@@ -7,12 +7,13 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from routing.cli.main import main
 from routing.config import load_config
-from routing.reports.accessibility import build_report, render_csv, render_json, render_table
+from routing.reports.accessibility import Report, build_report, render_csv, render_json, render_table
 from routing.store import Store, open_store
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
@@ -77,12 +78,11 @@ def store(store_url: str) -> Store:
     return db
 
 
-def _report(store: Store):  # type: ignore[no-untyped-def]
+def _report(store: Store) -> Report:
     config = load_config(EXAMPLE)
     start, end = T0 - timedelta(hours=1), T0 + timedelta(hours=6)
-    return build_report(
-        config, start, end, store.calls_between(start, end), store.events_between(start, end), store.callbacks()
-    )
+    tally = store.tally_between(start, end, within_s=31.0, zone=ZoneInfo(config.timezone))
+    return build_report(config, start, end, tally, store.callbacks())
 
 
 def test_report_figures(store: Store) -> None:

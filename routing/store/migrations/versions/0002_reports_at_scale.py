@@ -22,11 +22,12 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         # SQLite sorts to GROUP BY unless an index gives the groups' order (9.7 s against 1.6 s
         # over 5 million calls); covering, so the pass never visits the table. Its columns and
-        # the ROUND are the report's GROUP BY (routing/store/base.py, _CALL_GROUPS) exactly.
+        # the rounding are the report's GROUP BY exactly (Store.tally_between; SqliteStore._whole_seconds).
         # PostgreSQL hash-aggregates and needs no such index.
         op.execute(
             "CREATE INDEX IF NOT EXISTS calls_report ON calls"
-            " (unit, target_kind, target, outcome, answered_step, ROUND(wait_s), wait_s, duration_s, started_at)"
+            " (unit, target_kind, target, outcome, answered_step, CAST(wait_s + 0.5 AS INTEGER), wait_s, duration_s,"
+            " started_at)"
         )
     # One row per local day and counted thing; see routing/store/tally.py for what the columns hold.
     op.execute(

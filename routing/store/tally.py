@@ -1,0 +1,62 @@
+"""What a report counts, as the store adds it up (#12): counts by who and what, additive, so a
+period's figures are the sum of its days' daily totals and of its raw calls, and neither
+costs more than the groups it holds (never a row per call in Python).
+
+Who is the call's `unit`, `target_kind` and `target` as stored with it (`''` for none), or
+for events that name someone else: (`''`, `person`, the person) and (`''`, `extension`, the
+caller's extension). The report maps them onto its rows with the config of the day.
+No caller numbers are ever part of a tally (R12).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Measure(StrEnum):
+    ANSWER = "answer"  # key: "<outcome>/<answered step>"; outcome '' = no call.end stored
+    WAIT = "wait"  # key: whole seconds, rounded; R2 answers only
+    WITHIN = "within"  # R2 answer within the ring limit (as it was when counted)
+    ABANDONED_AFTER = "abandoned_after"  # key: whole seconds the caller waited before hanging up
+    VIOLATION = "violation"  # key: the rule
+    NOT_PLAYED = "not_played"
+    MOBILE_FORWARD = "mobile_forward"  # who: ('', 'person', person)
+    PRIVATE = "private"  # who: ('', 'extension', extension)
+    PREMIUM_BLOCKED = "premium_blocked"  # who: ('', 'extension', extension)
+    HOUR = "hour"  # key: the local hour of day the call began; who: all ''
+
+
+class TallyKey(NamedTuple):
+    unit: str
+    target_kind: str
+    target: str
+    measure: Measure
+    key: str
+
+
+NOBODY = ("", "", "")  # counted for the whole municipality only
+
+
+class Tally(Counter[TallyKey]):
+    def count(self, who: tuple[str, str, str], measure: Measure, key: object = "", n: int = 1) -> None:
+        if n:
+            self[TallyKey(*who, measure, str(key))] += n
+
+    def of(self, measure: Measure) -> Iterable[tuple[TallyKey, int]]:
+        return ((k, n) for k, n in self.items() if k.measure is measure)
+
+
+def who(unit: object, target_kind: object, target: object) -> tuple[str, str, str]:
+    return (str(unit or ""), str(target_kind or ""), str(target or ""))
+
+
+def answer_key(outcome: object, step: object) -> str:
+    return f"{outcome or ''}/{step or ''}"
+
+
+def split_answer_key(key: str) -> tuple[str, str]:
+    outcome, _, step = key.partition("/")
+    return outcome, step
