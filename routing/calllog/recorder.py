@@ -6,7 +6,9 @@ can be counted, never read back), and passes the event on unchanged to be masked
 
 Inside the service the write waits until the event loop is next free: the FastAGI request that
 logged the event has sent Asterisk its answer by then, so no call waits for the store, and the
-events logged meanwhile go in one transaction. A store that fails keeps the events in memory
+events logged meanwhile go in one transaction. A store behind a network round trip
+(PostgreSQL, `io_off_loop`) is written from a worker thread, one batch at a time and in order,
+so the event loop never waits for the server either (#12). A store that fails keeps the events in memory
 (up to MAX_PENDING) and is tried again every RETRY_S seconds; the JSON log has them all along.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import threading
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +44,9 @@ class EventRecorder:
         self._key = store.installation_key()
         self._pending: list[RecordedEvent] = []
         self._scheduled: asyncio.Handle | None = None
+        self._writing = False  # a batch is being written in a worker thread
+        self._pending_lock = threading.Lock()  # _pending, between the loop and a writing thread
+        self._write_lock = threading.Lock()  # one batch at a time: batches are stored in order
         self._failing = False
         self.dropped = 0
 
@@ -58,10 +64,11 @@ class EventRecorder:
             if isinstance(value, str) and value:
                 fields[key] = hash_number(self._key, value)
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self._pending.append(RecordedEvent(at, event.get("call_id"), str(name), fields))
-        if len(self._pending) > MAX_PENDING:
-            del self._pending[0]
-            self.dropped += 1
+        with self._pending_lock:
+            self._pending.append(RecordedEvent(at, event.get("call_id"), str(name), fields))
+            if len(self._pending) > MAX_PENDING:
+                del self._pending[0]
+                self.dropped += 1
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -70,7 +77,7 @@ class EventRecorder:
             if error is not None:
                 event["store_error"] = error
             return event
-        if self._scheduled is None:
+        if self._scheduled is None and not self._writing:
             self._scheduled = loop.call_soon(self._flush_later)
         return event
 
@@ -83,7 +90,22 @@ class EventRecorder:
 
     def _flush_later(self) -> None:
         self._scheduled = None
-        error = self._write()
+        if not self._store.io_off_loop:
+            self._written(self._write())
+            return
+        self._writing = True
+        writing = asyncio.get_running_loop().run_in_executor(None, self._write)
+        writing.add_done_callback(self._written_in_thread)
+
+    def _written_in_thread(self, writing: asyncio.Future[str | None]) -> None:
+        self._writing = False
+        error = writing.result() if not writing.cancelled() else "the write was cancelled"
+        self._written(error)
+        if error is None and self._pending and self._scheduled is None:
+            # Logged while the batch was being written.
+            self._scheduled = asyncio.get_running_loop().call_soon(self._flush_later)
+
+    def _written(self, error: str | None) -> None:
         if error is None:
             return
         if not self._failing:
@@ -98,17 +120,20 @@ class EventRecorder:
 
     def _write(self) -> str | None:
         """Write the pending events in one transaction; the error if the store failed."""
-        if not self._pending:
-            return None
-        batch, self._pending = self._pending, []
-        try:
-            self._store.record_events(batch)
-        except StoreError as exc:
-            kept = batch + self._pending
-            overflow = max(0, len(kept) - MAX_PENDING)
-            self.dropped += overflow
-            self._pending = kept[overflow:]
-            return str(exc)
+        with self._write_lock:
+            with self._pending_lock:
+                if not self._pending:
+                    return None
+                batch, self._pending = self._pending, []
+            try:
+                self._store.record_events(batch)
+            except StoreError as exc:
+                with self._pending_lock:
+                    kept = batch + self._pending
+                    overflow = max(0, len(kept) - MAX_PENDING)
+                    self.dropped += overflow
+                    self._pending = kept[overflow:]
+                return str(exc)
         if self._failing:
             self._failing = False
             log.warning(LogId.STORE_RECOVERED, written=len(batch), dropped=self.dropped)

@@ -49,6 +49,7 @@ from routing.service.device_states import DeviceStates
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralSource
 from routing.store.base import StoreError
+from routing.store.io import store_io
 
 
 class CallbackStore(Protocol):
@@ -133,7 +134,7 @@ class CallRouter:
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
         try:
-            state = await _store_io(self._referrals, self._referrals.snapshot)
+            state = await store_io(self._referrals, self._referrals.snapshot)
         except StoreError as exc:
             # The store is unreadable: route without referrals rather than not at all.
             log.error(exc.log_id, error=str(exc), what="referrals unknown for this call")
@@ -252,7 +253,7 @@ class CallRouter:
         callback_id: int | None = None
         if self._callbacks is not None:
             try:
-                callback_id = await _store_io(
+                callback_id = await store_io(
                     self._callbacks,
                     partial(
                         self._callbacks.add_callback, call_id=active.call_id, caller=caller, target=offer.target, at=at
@@ -384,15 +385,6 @@ def _unit_of(directory: Directory, plan: Plan) -> str | None:
     if plan.target_kind == "phone":
         return directory.phones[plan.target].unit
     return None
-
-
-async def _store_io(store: object, operation: Callable[[], T]) -> T:
-    """A store's I/O while a call waits (#12): in a worker thread when the store says it is a
-    network round trip (PostgreSQL: it must not hold up the loop that answers every other
-    call), else at once (a local SQLite read takes microseconds, less than handing it over)."""
-    if getattr(store, "io_off_loop", False):
-        return await asyncio.to_thread(operation)
-    return operation()
 
 
 def _log_violation(logger: Any, violation: Violation | None) -> None:

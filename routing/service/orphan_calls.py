@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import structlog
 
@@ -27,6 +28,7 @@ from routing.calllog.events import CallEnd, InstanceGone, emit
 from routing.policy.steps import Outcome
 from routing.service.call_router import FORGET_AFTER  # no call lasts longer: taken as over then
 from routing.store.base import Instance, OpenCall, Store, StoreError
+from routing.store.io import store_io
 
 log = structlog.get_logger("routing.calls")
 
@@ -113,26 +115,28 @@ class OrphanCalls:
         """End the calls gone instances left open and Asterisk has finished; returns how many."""
         now = datetime.now(UTC)
         try:
-            known = {i.id: i for i in self._store.instances()}
+            known = {i.id: i for i in await store_io(self._store, self._store.instances)}
             # A call whose instance is not known at all: it stopped before its last calls
             # reached the store as ended.
-            unknown = [
-                Instance(owner, "", 0, now) for owner in self._store.open_call_owners() - set(known) - {self.me.id}
-            ]
+            owners = await store_io(self._store, self._store.open_call_owners)
+            unknown = [Instance(owner, "", 0, now) for owner in owners - set(known) - {self.me.id}]
             gone = [i for i in known.values() if is_gone(i, self.me, now)] + unknown
             if not gone:
                 return 0
             live = await self._live_channels()
             ended = 0
             for instance in gone:
-                calls = self._store.open_calls(instance.id)
+                calls = await store_io(self._store, partial(self._store.open_calls, instance.id))
                 over = to_end(calls, live, now)
                 for call in over:
-                    if self._store.claim_call(call.call_id, from_instance=instance.id, to_instance=self.me.id):
+                    claim = partial(
+                        self._store.claim_call, call.call_id, from_instance=instance.id, to_instance=self.me.id
+                    )
+                    if await store_io(self._store, claim):
                         self._end(call, instance, now)
                         ended += 1
                 if len(over) == len(calls):
-                    self._store.remove_instance(instance.id)
+                    await store_io(self._store, partial(self._store.remove_instance, instance.id))
                     emit(log, InstanceGone(instance=instance.id, host=instance.host, calls_ended=len(over)))
             return ended
         except StoreError as exc:
@@ -167,6 +171,6 @@ class OrphanCalls:
 
     async def run(self) -> None:
         while True:
-            self.beat()
+            await store_io(self._store, self.beat)
             await self.sweep()
             await asyncio.sleep(self._interval_s)

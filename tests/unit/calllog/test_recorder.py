@@ -144,3 +144,41 @@ async def test_events_beyond_the_bound_are_dropped_oldest_first_and_counted(
     assert recorder.flush()
     calls = store.calls_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC))
     assert [c.call_id for c in calls] == ["c3", "c4", "c5", "c6", "c7"]
+
+
+async def test_a_store_behind_a_round_trip_is_written_from_a_thread_in_order(postgresql_url: str) -> None:
+    """#12 item 8: with PostgreSQL the event loop never waits for the server: batches are written
+    in a worker thread, one at a time, so every call's call.end lands after its call.start."""
+    import threading
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(postgresql_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    store = open_store(postgresql_url.rsplit("/", 1)[0] + "/" + name)
+    assert store.io_off_loop
+    threads: set[str] = set()
+    write = store.record_events
+
+    def noted(events: Sequence[RecordedEvent]) -> None:
+        threads.add(threading.current_thread().name)
+        write(events)
+
+    store.record_events = noted  # type: ignore[method-assign]
+    recorder = EventRecorder(store)
+    configure_logging("json", stream=io.StringIO(), recorder=recorder)
+    for n in range(200):
+        log = structlog.get_logger().bind(call_id=f"c{n}")
+        log.info("call.start", called="5001", caller="0701234567", target_kind="unit", target="soc")
+        if n % 7 == 0:
+            await asyncio.sleep(0)  # the loop is free now and then, as between calls
+        log.info("call.end", outcome="voicemail", wait_s=1.0, duration_s=2.0)
+    for _ in range(500):
+        if recorder.pending == 0 and not recorder._writing:
+            break
+        await asyncio.sleep(0.01)
+    assert threading.main_thread().name not in threads and threads
+    calls = store.calls_between(datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(seconds=1))
+    assert len(calls) == 200 and {c.outcome for c in calls} == {Outcome.VOICEMAIL}
