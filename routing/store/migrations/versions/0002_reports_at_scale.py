@@ -26,7 +26,8 @@ def upgrade() -> None:
         # PostgreSQL hash-aggregates and needs no such index.
         # The seconds: base.SECONDS_COUNTED, rounded as SqliteStore._whole_seconds does (written out
         # here, as a migration must not change when the code does).
-        seconds = "CAST((CASE WHEN outcome IS NULL OR outcome = 'abandoned' THEN duration_s ELSE wait_s END) + 0.5 AS INTEGER)"
+        counted = "CASE WHEN outcome IS NULL OR outcome = 'abandoned' THEN duration_s ELSE wait_s END"
+        seconds = f"CAST(({counted}) + 0.5 AS INTEGER)"
         op.execute(
             "CREATE INDEX IF NOT EXISTS calls_report ON calls"
             f" (unit, target_kind, target, outcome, answered_step, {seconds}, wait_s, duration_s, started_at)"
