@@ -20,9 +20,7 @@ through the (event, at) index, so the others would cost disk, not report time.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scale import UNIT_SIZE, config_text
+from bench.scale import UNIT_SIZE, config_text, measured
 from routing.store import open_store
 
 YEAR_START = datetime(2025, 12, 1, tzinfo=UTC)
@@ -124,30 +122,9 @@ def fill_postgresql(url: str, calls: int, people: int) -> None:
 
 
 def report_once(config: Path) -> tuple[float, float]:
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "routing",
-            "report",
-            "--config",
-            str(config),
-            "--from",
-            "2025-12-01",
-            "--to",
-            "2026-12-01",
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"routing report failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    """(wall seconds, peak RSS in MB) of `routing report` over the year, as JSON."""
+    argv = ["report", "--config", str(config), "--from", "2025-12-01", "--to", "2026-12-01", "--format", "json"]
+    return measured(argv, "report")
 
 
 def main() -> None:

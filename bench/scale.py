@@ -70,19 +70,24 @@ def config_text(people: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(path: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one `routing check` in its own process."""
+def measured(argv: list[str], what: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one `routing …` command in its own process."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "routing", "check", "--config", str(path)],
+        [sys.executable, "-m", "routing", *argv],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"routing check failed on {path}: {process.stderr.read().decode() if process.stderr else ''}")
+        raise SystemExit(f"routing {what} failed: {process.stderr.read().decode() if process.stderr else ''}")
     return wall, usage.ru_maxrss / 1024
+
+
+def measure(path: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one `routing check`."""
+    return measured(["check", "--config", str(path)], f"check on {path}")
 
 
 async def _first_step(port: int, token: str, n: int) -> float:
