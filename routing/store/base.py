@@ -127,6 +127,8 @@ class Cursor(Protocol):
 
     def fetchone(self) -> Any: ...
 
+    def fetchmany(self, size: int) -> list[Any]: ...
+
 
 def _call_record(row: Sequence[Any]) -> CallRecord:
     (call_id, started, called, kind, target, unit, caller, internal, hours, by, step, rings, outcome, wait, duration,
@@ -215,6 +217,17 @@ class Store:
         try:
             with self._lock:
                 return self._run(sql, params).fetchall()
+        except Exception as exc:  # the driver's own errors (sqlite3, psycopg) become one kind
+            raise StoreError(f"{self.name}: {exc}") from exc
+
+    def _stream(self, sql: str, params: Sequence[object] = (), batch: int = 10_000) -> Iterator[Any]:
+        """The rows of a query a batch at a time (a report's groups: never all of them in Python
+        at once), under the store's lock until the last."""
+        try:
+            with self._lock:
+                cursor = self._run(sql, params)
+                while rows := cursor.fetchmany(batch):
+                    yield from rows
         except Exception as exc:  # the driver's own errors (sqlite3, psycopg) become one kind
             raise StoreError(f"{self.name}: {exc}") from exc
 
@@ -423,7 +436,7 @@ class Store:
             hint = self.ordered_scan_hint if int(held) >= self.ORDERED_SCAN_FROM else ""
         # One pass gives the calls, their waits and how long abandoned callers waited.
         seconds_of = self._whole_seconds(f"({SECONDS_COUNTED})")
-        for unit, kind, target, outcome, step, seconds, n, within in self._read(
+        for unit, kind, target, outcome, step, seconds, n, within in self._stream(
             f"SELECT unit, target_kind, target, outcome, answered_step, {seconds_of}, COUNT(*),"
             f" SUM(CASE WHEN wait_s <= ? THEN 1 ELSE 0 END) FROM calls {hint}"
             " WHERE started_at >= ? AND started_at < ?"

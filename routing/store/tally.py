@@ -10,6 +10,7 @@ No caller numbers are ever part of a tally (R12).
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from enum import StrEnum
@@ -50,7 +51,8 @@ class Tally(Counter[TallyKey]):
 
 
 def who(unit: object, target_kind: object, target: object) -> tuple[str, str, str]:
-    return (str(unit or ""), str(target_kind or ""), str(target or ""))
+    # Interned: a report's groups repeat the same few thousand names hundreds of times each.
+    return (sys.intern(str(unit or "")), sys.intern(str(target_kind or "")), sys.intern(str(target or "")))
 
 
 def answer_key(outcome: object, step: object) -> str:
