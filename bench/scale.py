@@ -4,13 +4,15 @@
 
     .venv/bin/python bench/scale.py [--people 1000 5000 20000] [--runs 3]
 
-Prints one line per size: the best of `runs` wall times, and the peak RSS of that run.
+Prints one line per size: the best of `runs` wall times of `routing check` and of `routing
+explain` (a call to the last unit of the file), each with the peak RSS of that run.
 
 `--reload` then starts `routing run` with the largest config (no Asterisk: the AMI link only
-retries), asks it for calls' first steps over FastAGI as Asterisk would (with the site's secret,
-20 a second), sends it SIGHUP in the middle, and prints how long the answers took before,
-during and after the reload (p50, p99, max): a reload must never delay a call.
-Calls through Asterisk and reports at scale (the rest of #12) are not measured here yet.
+retries), prints how long it took to listen and its RSS then, asks it for calls' first steps
+over FastAGI as Asterisk would (with the site's secret, 20 a second), sends it SIGHUP in the
+middle, and prints how long the answers took before, during and after the reload (p50, p99,
+max): a reload must never delay a call.
+Reports over millions of calls: bench/reports.py; calls through Asterisk: bench/run.py.
 """
 
 from __future__ import annotations
@@ -138,11 +140,16 @@ async def reload_latency(config: Path, folder: Path) -> None:
     log = open(folder / "routing.log", "wb")  # noqa: SIM115  # closed below
     service = subprocess.Popen([sys.executable, "-m", "routing", "run", "--config", str(config)], stderr=log, env=env)
     try:
-        deadline = time.monotonic() + 60
+        began = time.monotonic()
+        deadline = began + 60
         while b"service.started" not in (folder / "routing.log").read_bytes():
             if service.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("routing run did not start: " + (folder / "routing.log").read_text()[-800:])
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.05)
+        status = Path(f"/proc/{service.pid}/status").read_text().splitlines()
+        rss_mb = int(next(line.split()[1] for line in status if line.startswith("VmRSS"))) // 1024
+        listening = time.monotonic() - began
+        print(f"\nrouting run with {config.name}: listening after {listening:.2f} s, RSS {rss_mb} MB")
         store = SqliteStore(folder / "routing.db")
         token = store.agi_token()
         store.close()
@@ -183,12 +190,16 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="also measure calls during a reload of the largest")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="routing-scale-") as folder:
-        print(f"{'people':>8} {'check s':>9} {'peak RSS MB':>12}")
+        print(f"{'people':>8} {'check s':>9} {'peak RSS MB':>12} {'explain s':>10} {'peak RSS MB':>12}")
         for people in args.people:
             path = Path(folder) / f"people-{people}.yaml"
             path.write_text(config_text(people), encoding="utf-8")
             best = min((measure(path) for _ in range(args.runs)), key=lambda result: result[0])
-            print(f"{people:>8} {best[0]:>9.2f} {best[1]:>12.0f}")
+            # A call to the last unit of the file, at a time inside working hours.
+            explain = ["explain", "--config", str(path), "--to", str(100000 + max(1, people // UNIT_SIZE) - 1)]
+            explain += ["--at", "2026-12-01T10:00"]
+            told = min((measured(explain, "explain") for _ in range(args.runs)), key=lambda result: result[0])
+            print(f"{people:>8} {best[0]:>9.2f} {best[1]:>12.0f} {told[0]:>10.2f} {told[1]:>12.0f}")
         if args.reload:
             asyncio.run(reload_latency(Path(folder) / f"people-{max(args.people)}.yaml", Path(folder)))
 
