@@ -386,6 +386,8 @@ class LogId(StrEnum):
     STORE_PRUNED = "store.pruned"
     STORE_UPGRADED = "store.upgraded"
     STORE_ROLLED_UP = "store.rolled_up"
+    OPERATOR_PASSWORD_SET = "operator.password_set"
+    OPERATOR_REMOVED = "operator.removed"
     PROMPT_SYNTH_FAILED = "prompt.synth_failed"
     PROMPT_SYNTH_UNAVAILABLE = "prompt.synth_unavailable"
     PROMPTS_SERVING = "prompts.serving"

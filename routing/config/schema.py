@@ -242,11 +242,41 @@ class AsteriskConfig(Model):
     agi: AgiConfig = AgiConfig()
 
 
+OperatorId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class Operator(Model):
+    """A switchboard operator (telefonist, #13): who may log in to the switchboard, and the
+    phone (headset) their answered calls are connected to."""
+
+    id: OperatorId
+    name: Annotated[str, Field(min_length=1)]
+    device: DialString
+
+
 class Switchboard(Model):
     name: str = "Växeln"
     extension: Extension
     device: DialString
     voicemail: Mailbox
+    operators: tuple[Operator, ...] = ()
+    # The operators' accounts (id and password hash, one a line), managed by `routing operators`;
+    # mode 0600 (R12: the switchboard sees callers' numbers).
+    accounts_file: AbsolutePath = "/etc/routing/operators"
+    # How long a caller may wait in the switchboard's queue before its own chain takes over
+    # (voicemail/callback, R2/R3); default: the ring limit (R1).
+    queue_timeout_s: Annotated[float, Field(gt=0, le=600)] | None = None
+    # A held caller comes back to the operator who held them after this long (#13).
+    hold_recall_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+
+    @model_validator(mode="after")
+    def _operators_once(self) -> Switchboard:
+        seen: set[str] = set()
+        for operator in self.operators:
+            if operator.id in seen:
+                raise ValueError(f"operator '{operator.id}' is listed twice")
+            seen.add(operator.id)
+        return self
 
 
 class Approval(Model):
