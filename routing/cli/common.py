@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from routing.config import Config, ConfigError, load_config
-from routing.policy.referral import Reason, Referral
+from routing.policy.referral import Referral
 from routing.store import Store, StoreError, open_store
 
 EXIT_OK = 0
@@ -31,29 +31,6 @@ def load_or_report(path: str) -> Config | None:
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return None
-
-
-def parse_until(text: str, now: datetime) -> datetime | date:
-    """'13:00' (today, or tomorrow once that time has passed) or '2026-12-07'."""
-    if ":" in text:
-        try:
-            clock = time.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a time HH:MM") from None
-        moment = datetime.combine(now.date(), clock, now.tzinfo)
-        return moment if moment > now else moment + timedelta(days=1)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date YYYY-MM-DD") from None
-
-
-def parse_reason(text: str) -> Reason:
-    try:
-        return Reason(text)
-    except ValueError:
-        reasons = ", ".join(r.value for r in Reason)
-        raise ValueError(f"'{text}' is not a reason: use one of {reasons}") from None
 
 
 def open_config_and_store(args: argparse.Namespace) -> tuple[Config, Store, datetime] | None:

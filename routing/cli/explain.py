@@ -8,12 +8,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from routing.calllog.masking import mask_number
-from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report, parse_reason, parse_until
+from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
 from routing.policy.call import Call
 from routing.policy.directory import Directory
 from routing.policy.hours import OpenState
 from routing.policy.planner import Plan, plan_call
-from routing.policy.referral import Referral
+from routing.policy.referral import Referral, parse_reason, parse_until
 from routing.policy.state import RoutingState
 from routing.policy.steps import CallbackOffer, Message, PlannedStep, Ring, StepKind, Voicemail
 

@@ -12,14 +12,12 @@ from routing.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     open_config_and_store,
-    parse_reason,
-    parse_until,
     table,
     until_text,
 )
 from routing.config.schema import Config
 from routing.policy import spoken_swedish
-from routing.policy.referral import Referral
+from routing.policy.referral import Referral, parse_reason, parse_until
 
 
 def _person_or_report(config: Config, person: str) -> bool:

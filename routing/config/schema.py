@@ -268,6 +268,10 @@ class Switchboard(Model):
     queue_timeout_s: Annotated[float, Field(gt=0, le=600)] | None = None
     # A held caller comes back to the operator who held them after this long (#13).
     hold_recall_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # The switchboard's API and console (served when there are operators), and its sessions.
+    listen: ListenAddress = "127.0.0.1:4580"
+    session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    session_hours: Annotated[int, Field(ge=1, le=24)] = 12
 
     @model_validator(mode="after")
     def _operators_once(self) -> Switchboard:

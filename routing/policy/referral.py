@@ -4,7 +4,7 @@ spoken_swedish.referral_message (R15: the mobile number too)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -40,3 +40,27 @@ class Referral:
         if isinstance(self.until, datetime):
             return at < self.until
         return at.date() < self.until
+
+
+def parse_until(text: str, now: datetime) -> datetime | date:
+    """R11: when someone is back, as staff type it (phone codes, CLI, the switchboard): '13:00'
+    (today, or tomorrow once that time has passed) or '2026-12-07'."""
+    if ":" in text:
+        try:
+            clock = time.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a time HH:MM") from None
+        moment = datetime.combine(now.date(), clock, now.tzinfo)
+        return moment if moment > now else moment + timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+def parse_reason(text: str) -> Reason:
+    try:
+        return Reason(text)
+    except ValueError:
+        reasons = ", ".join(r.value for r in Reason)
+        raise ValueError(f"'{text}' is not a reason: use one of {reasons}") from None

@@ -35,6 +35,10 @@ class DeviceStates:
     def state(self, device: str) -> str:
         return self._states.get(device, "UNKNOWN")
 
+    def known(self) -> dict[str, str]:
+        """Every device's last reported state (a copy), for the switchboard's directory."""
+        return dict(self._states)
+
     def unavailable(self) -> frozenset[str]:
         return frozenset(d for d, s in self._states.items() if s in UNREACHABLE)
 

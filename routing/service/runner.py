@@ -41,6 +41,7 @@ from routing.store import Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from routing.service.prompt_server import PromptServer
+    from routing.switchboard.api import SwitchboardApi
 
 log = structlog.get_logger("routing.service")
 
@@ -120,6 +121,11 @@ class Service:
             from routing.service.prompt_server import PromptServer  # aiohttp: loaded only to serve prompts
 
             self.prompt_server = PromptServer(prompts, admission)
+        self.switchboard: SwitchboardApi | None = None
+        if config.switchboard.operators:
+            from routing.switchboard.api import SwitchboardApi  # argon2 and the API: for a switchboard only
+
+            self.switchboard = SwitchboardApi(lambda: self.router.directory, self.store, self.device_states.known, now)
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None
@@ -144,6 +150,8 @@ class Service:
             host, port = await self.prompt_server.start(*_listen_address(http.listen))
             if http.url is None:  # Asterisk reaches the address bound (a port 0 is chosen now)
                 self.prompts.base_url = f"http://{host}:{port}"
+        if self.switchboard is not None:
+            await self.switchboard.start(*_listen_address(self.config.switchboard.listen))
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
         if self._connect_ami:
@@ -255,6 +263,8 @@ class Service:
         await self.agi.stop()
         if self.prompt_server is not None:
             await self.prompt_server.stop()
+        if self.switchboard is not None:
+            await self.switchboard.stop()
         in_progress = len(self.router.calls)
         self.router.let_go()
         self.orphans.leave()

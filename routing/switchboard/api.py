@@ -1,0 +1,274 @@
+"""The switchboard's HTTP API (#13), JSON on the service's own event loop (aiohttp), bound to
+`switchboard.listen` (127.0.0.1 by default). Every route but login needs a logged-in operator
+(R12: only the switchboard sees callers' numbers); every change also needs the session's CSRF
+token in `X-CSRF-Token` and, if the browser sends one, an `Origin` of this server; every
+operator action is logged with the operator's id.
+
+    POST   /api/login               {"operator", "password"} → {"operator", "name", "csrf", "expires_at"}
+    POST   /api/logout
+    GET    /api/me
+    GET    /api/directory?q=TEXT     people and units (phone state, referral, mobile, cover; hours)
+    PUT    /api/referrals/{person}   {"reason", "until"?: "HH:MM" | "YYYY-MM-DD"}  (R11, on behalf)
+    DELETE /api/referrals/{person}
+    GET    /api/callbacks[?open=1]   (R4) with the caller's number, age and whether overdue
+    POST   /api/callbacks/{id}/done
+
+The queue, transfers with recall and hold (over ARI) come next; see the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from routing.calllog.events import LogId
+from routing.config.schema import Operator
+from routing.policy.directory import Directory
+from routing.policy.followup import OpenCallback, overdue_callbacks
+from routing.policy.referral import Referral, parse_reason, parse_until
+from routing.store.base import Store, StoreError
+from routing.store.io import store_io
+from routing.switchboard.accounts import AccountsError, read_accounts, verify
+from routing.switchboard.directory_view import search
+from routing.switchboard.sessions import Session, Sessions
+
+log = structlog.get_logger("routing.switchboard")
+
+COOKIE = "routing_session"
+SESSION = web.RequestKey("session", Session)  # the request's operator, set by the guard
+_OPEN_ROUTES = {("POST", "/api/login")}
+
+
+def _json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
+    return status(text=f'{{"error": "{message}"}}', content_type="application/json")
+
+
+class SwitchboardApi:
+    def __init__(
+        self,
+        directory: Callable[[], Directory],
+        store: Store,
+        states: Callable[[], dict[str, str]],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._directory = directory
+        self._store = store
+        self._states = states
+        self._clock = clock
+        config = directory().config.switchboard
+        self.sessions = Sessions(
+            clock, idle=timedelta(minutes=config.session_idle_minutes), longest=timedelta(hours=config.session_hours)
+        )
+        self.app = web.Application(middlewares=[self._guard])
+        self.app.router.add_post("/api/login", self._login)
+        self.app.router.add_post("/api/logout", self._logout)
+        self.app.router.add_get("/api/me", self._me)
+        self.app.router.add_get("/api/directory", self._search)
+        self.app.router.add_put("/api/referrals/{person}", self._set_referral)
+        self.app.router.add_delete("/api/referrals/{person}", self._clear_referral)
+        self.app.router.add_get("/api/callbacks", self._callbacks)
+        self.app.router.add_post("/api/callbacks/{id}/done", self._callback_done)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self.address: tuple[str, int] | None = None
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        await site.start()
+        bound = self._runner.addresses[0]
+        self.address = (str(bound[0]), int(bound[1]))
+        log.info(LogId.SWITCHBOARD_SERVING, host=self.address[0], port=self.address[1])
+        return self.address
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+    # -- who may ask ------------------------------------------------------------------------------
+
+    def _operator(self, operator_id: str) -> Operator | None:
+        return next((o for o in self._directory().config.switchboard.operators if o.id == operator_id), None)
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if (request.method, request.path) in _OPEN_ROUTES:
+            self._same_origin(request)
+            return await handler(request)
+        session = self.sessions.get(request.cookies.get(COOKIE))
+        if session is None:
+            log.info(LogId.OPERATOR_REFUSED, path=request.path, why="no live session")
+            raise _json_error(web.HTTPUnauthorized, "log in first")
+        if request.method not in ("GET", "HEAD"):
+            self._same_origin(request)
+            if not self.sessions.csrf_ok(session, request.headers.get("X-CSRF-Token")):
+                log.warning(LogId.OPERATOR_REFUSED, operator=session.operator, path=request.path, why="no CSRF token")
+                raise _json_error(web.HTTPForbidden, "the request lacks this session's X-CSRF-Token")
+        request[SESSION] = session
+        return await handler(request)
+
+    @staticmethod
+    def _same_origin(request: web.Request) -> None:
+        """A browser names the page a request comes from: another site's is refused."""
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != f"{request.scheme}://{request.host}":
+            log.warning(LogId.OPERATOR_REFUSED, path=request.path, why="cross-site request", origin=origin)
+            raise _json_error(web.HTTPForbidden, "a request from another site")
+
+    # -- login ------------------------------------------------------------------------------------
+
+    async def _login(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        operator_id, password = str(body.get("operator", "")), str(body.get("password", ""))
+        operator = self._operator(operator_id)
+        if self.sessions.locked(operator_id):
+            log.warning(LogId.OPERATOR_LOGIN_FAILED, operator=operator_id, why="too many wrong passwords")
+            raise _json_error(web.HTTPTooManyRequests, "too many wrong passwords: wait five minutes")
+        path = Path(self._directory().config.switchboard.accounts_file)
+        try:
+            accounts = await store_io(_ALWAYS_OFF_LOOP, partial(read_accounts, path))
+        except AccountsError as exc:
+            log.error(exc.log_id, error=str(exc))
+            raise _json_error(web.HTTPServiceUnavailable, "the operators' accounts cannot be read") from exc
+        # argon2 takes tens of milliseconds: off the loop, where calls are answered.
+        right = await store_io(_ALWAYS_OFF_LOOP, partial(verify, accounts, operator_id, password))
+        if operator is None or not right:
+            self.sessions.failed(operator_id)
+            log.warning(LogId.OPERATOR_LOGIN_FAILED, operator=operator_id, why="unknown operator or wrong password")
+            raise _json_error(web.HTTPUnauthorized, "unknown operator or wrong password")
+        session = self.sessions.start(operator.id)
+        log.info(LogId.OPERATOR_LOGIN, operator=operator.id)
+        response = web.json_response(self._me_of(session))
+        response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", path="/")
+        return response
+
+    async def _logout(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        self.sessions.end(session.token)
+        log.info(LogId.OPERATOR_LOGOUT, operator=session.operator)
+        response = web.Response(status=204)
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    def _me_of(self, session: Session) -> dict[str, Any]:
+        operator = self._operator(session.operator)
+        return {
+            "operator": session.operator,
+            "name": operator.name if operator else session.operator,
+            "csrf": session.csrf,
+            "expires_at": self.sessions.expires_at(session).isoformat(),
+        }
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response(self._me_of(request[SESSION]))
+
+    # -- the directory, referrals on behalf (R11), callbacks (R4) ---------------------------------
+
+    async def _search(self, request: web.Request) -> web.Response:
+        directory = self._directory()
+        referrals = await store_io(self._store, self._store.snapshot)
+        hits = search(directory, request.query.get("q", ""), self._states(), referrals, self._clock())
+        return web.json_response({"hits": hits})
+
+    async def _set_referral(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        person = request.match_info["person"]
+        if person not in self._directory().people:
+            raise _json_error(web.HTTPNotFound, f"no person has the id '{person}'")
+        body = await _body(request)
+        now = self._clock()
+        try:
+            reason = parse_reason(str(body.get("reason", "")))
+            until = _until(body.get("until"), now)
+        except ValueError as exc:
+            raise _json_error(web.HTTPBadRequest, str(exc).replace('"', "'")) from exc
+        referral = Referral(person, reason, until)
+        by = f"operator:{session.operator}"
+        await self._write(partial(self._store.set_referral, referral, at=now, by=by))
+        log.info(LogId.OPERATOR_REFERRAL_SET, operator=session.operator, person=person, reason=reason.value)
+        return web.json_response({"person": person, "reason": reason.value, "set_by": by})
+
+    async def _clear_referral(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        person = request.match_info["person"]
+        if person not in self._directory().people:
+            raise _json_error(web.HTTPNotFound, f"no person has the id '{person}'")
+        cleared = await self._write(partial(self._store.clear_referral, person))
+        log.info(LogId.OPERATOR_REFERRAL_CLEARED, operator=session.operator, person=person, had_one=cleared)
+        return web.json_response({"person": person, "cleared": cleared})
+
+    async def _callbacks(self, request: web.Request) -> web.Response:
+        directory = self._directory()
+        now = self._clock()
+        found = await store_io(self._store, partial(self._store.callbacks, only_open=request.query.get("open") == "1"))
+        open_ones = [OpenCallback(c.id, c.target, c.requested_at) for c in found if c.status == "open"]
+        late = {o.id for o in overdue_callbacks(directory, open_ones, now)} | {
+            c.id for c in found if c.overdue_at is not None
+        }
+        return web.json_response(
+            {
+                "callbacks": [
+                    {
+                        "id": c.id,
+                        "caller": c.caller,  # R12: only a logged-in operator gets here
+                        "target": c.target,
+                        "requested_at": c.requested_at.isoformat(),
+                        "age_minutes": round((now - c.requested_at).total_seconds() / 60),
+                        "status": c.status,
+                        "attempts": c.attempts,
+                        "overdue": c.status == "open" and c.id in late,
+                    }
+                    for c in found
+                ]
+            }
+        )
+
+    async def _callback_done(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        try:
+            callback_id = int(request.match_info["id"])
+        except ValueError:
+            raise _json_error(web.HTTPNotFound, "no such callback") from None
+        by = f"operator:{session.operator}"
+        done = await self._write(partial(self._store.mark_done, callback_id, at=self._clock(), by=by))
+        if not done:
+            raise _json_error(web.HTTPConflict, "the callback is done already, or there is none")
+        log.info(LogId.OPERATOR_CALLBACK_DONE, operator=session.operator, callback_id=callback_id)
+        return web.json_response({"id": callback_id, "status": "done", "done_by": by})
+
+    async def _write(self, operation: Callable[[], Any]) -> Any:
+        try:
+            return await store_io(self._store, operation)
+        except StoreError as exc:
+            log.error(exc.log_id, error=str(exc))
+            raise _json_error(web.HTTPServiceUnavailable, "the store cannot be written now") from exc
+
+
+class _OffLoop:
+    io_off_loop = True
+
+
+_ALWAYS_OFF_LOOP = _OffLoop()  # for work that is slow wherever it runs (argon2, a file read)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _json_error(web.HTTPBadRequest, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise _json_error(web.HTTPBadRequest, "the body must be a JSON object")
+    return body
+
+
+def _until(value: object, now: datetime) -> datetime | date | None:
+    """'HH:MM' today (tomorrow once passed), 'YYYY-MM-DD', or none: as `routing referral set`."""
+    if value in (None, ""):
+        return None
+    return parse_until(str(value), now)

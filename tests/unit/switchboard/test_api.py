@@ -1,0 +1,161 @@
+"""#13 items 5, 6 (the parts without ARI) and 9: the switchboard's API over real HTTP on the
+loopback: only a logged-in operator gets anything, sessions expire, a change needs the
+session's CSRF token and no other site's Origin, referrals on behalf are stored with
+by=operator:<id>, callbacks are listed with the caller's number and done by the operator."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from routing.calllog.setup import configure_logging
+from routing.config import load_config
+from routing.policy.directory import Directory
+from routing.store import Store, open_store
+from routing.switchboard.accounts import set_password
+from routing.switchboard.api import SwitchboardApi
+from tests.unit.policy.builders import at
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
+PASSWORD = "ett långt lösenord"
+
+
+class Served:
+    def __init__(self, api: SwitchboardApi, base: str, store: Store, clock: list[Any], log: io.StringIO) -> None:
+        self.api, self.base, self.store, self.clock, self.log = api, base, store, clock, log
+
+    def session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(self.base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.getvalue().splitlines()]
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '  voicemail: "9000@default"\n',
+        '  voicemail: "9000@default"\n'
+        f"  accounts_file: {tmp_path}/operators\n"
+        "  operators:\n"
+        "    - {id: eva, name: Eva Telefonist, device: PJSIP/9001}\n",
+        1,
+    )
+    (tmp_path / "routing.yaml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "routing.yaml")
+    set_password(tmp_path / "operators", "eva", PASSWORD)
+    directory = Directory.from_config(config)
+    store = open_store(f"sqlite:///{tmp_path}/routing.db")
+    clock = [at("2026-12-01 10:15")]
+    log = io.StringIO()
+    configure_logging("json", stream=log)
+    api = SwitchboardApi(lambda: directory, store, lambda: {"PJSIP/5001": "INUSE"}, lambda: clock[0])
+    host, port = await api.start("127.0.0.1", 0)
+    try:
+        yield Served(api, f"http://{host}:{port}", store, clock, log)
+    finally:
+        await api.stop()
+
+
+async def _login(client: aiohttp.ClientSession, password: str = PASSWORD) -> dict[str, Any]:
+    async with client.post("/api/login", json={"operator": "eva", "password": password}) as response:
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def test_r12_without_a_session_nothing_is_shown(served: Served) -> None:
+    async with served.session() as client:
+        for method, path in (("GET", "/api/me"), ("GET", "/api/directory?q=soc"), ("GET", "/api/callbacks")):
+            async with client.request(method, path) as response:
+                assert response.status == 401 and (await response.json())["error"] == "log in first"
+        async with client.post("/api/login", json={"operator": "eva", "password": "fel lösenord!"}) as response:
+            assert response.status == 401
+        async with client.post("/api/login", json={"operator": "mallory", "password": PASSWORD}) as response:
+            assert response.status == 401
+    refused = [e for e in served.events() if e["event"] in ("operator.refused", "operator.login_failed")]
+    assert len(refused) == 5 and PASSWORD not in served.log.getvalue()
+
+
+async def test_a_session_expires_after_an_idle_hour(served: Served) -> None:
+    async with served.session() as client:
+        me = await _login(client)
+        assert me["operator"] == "eva" and me["name"] == "Eva Telefonist"
+        async with client.get("/api/me") as response:
+            assert response.status == 200
+        served.clock[0] += timedelta(minutes=61)
+        async with client.get("/api/me") as response:
+            assert response.status == 401
+
+
+async def test_a_change_needs_the_csrf_token_and_no_other_sites_origin(served: Served) -> None:
+    async with served.session() as client:
+        me = await _login(client)
+        body = {"reason": "sick"}
+        async with client.put("/api/referrals/soc1", json=body) as response:
+            assert response.status == 403  # a cross-site form cannot send the header
+        headers = {"X-CSRF-Token": me["csrf"], "Origin": "https://evil.example"}
+        async with client.put("/api/referrals/soc1", json=body, headers=headers) as response:
+            assert response.status == 403
+        assert served.store.referrals() == []
+        async with client.put("/api/referrals/soc1", json=body, headers={"X-CSRF-Token": me["csrf"]}) as response:
+            assert response.status == 200
+
+
+async def test_r11_a_referral_on_behalf_is_stored_by_the_operator(served: Served) -> None:
+    async with served.session() as client:
+        me = await _login(client)
+        csrf = {"X-CSRF-Token": me["csrf"]}
+        async with client.put("/api/referrals/soc1", json={"reason": "sick", "until": "2026-12-03"}, headers=csrf) as r:
+            assert (await r.json())["set_by"] == "operator:eva"
+        rows = served.store._read("SELECT person, reason, until_date, set_by FROM referrals")
+        assert [tuple(row) for row in rows] == [("soc1", "sick", "2026-12-03", "operator:eva")]
+        async with client.get("/api/directory", params={"q": "anna"}) as response:
+            (anna,) = [hit for hit in (await response.json())["hits"] if hit["id"] == "soc1"]
+        assert anna["referral"]["reason"] == "sick" and anna["phone_state"] == "in a call"
+        assert anna["mobile"] is not None and anna["referral"]["back"]
+        async with client.put("/api/referrals/soc1", json={"reason": "asleep"}, headers=csrf) as response:
+            assert response.status == 400 and "not a reason" in (await response.json())["error"]
+        async with client.put("/api/referrals/nobody", json={"reason": "sick"}, headers=csrf) as response:
+            assert response.status == 404
+        async with client.delete("/api/referrals/soc1", headers=csrf) as response:
+            assert (await response.json())["cleared"] is True
+    assert served.store.referrals() == []
+    actions = [(e["event"], e.get("operator")) for e in served.events() if e["event"].startswith("operator.")]
+    assert ("operator.referral_set", "eva") in actions and ("operator.referral_cleared", "eva") in actions
+
+
+async def test_r4_callbacks_listed_with_the_callers_number_and_done_by_the_operator(served: Served) -> None:
+    first = served.store.add_callback(call_id="c1", caller="0701234567", target="soc1", at=at("2026-11-30 08:00"))
+    async with served.session() as client:
+        me = await _login(client)
+        async with client.get("/api/callbacks", params={"open": "1"}) as response:
+            (callback,) = (await response.json())["callbacks"]
+        assert callback["caller"] == "0701234567" and callback["overdue"] and callback["age_minutes"] == 26 * 60 + 15
+        done = f"/api/callbacks/{first}/done"
+        async with client.post(done, headers={"X-CSRF-Token": me["csrf"]}) as response:
+            assert (await response.json())["done_by"] == "operator:eva"
+        async with client.post(done, headers={"X-CSRF-Token": me["csrf"]}) as response:
+            assert response.status == 409
+        async with client.post("/api/logout", headers={"X-CSRF-Token": me["csrf"]}) as response:
+            assert response.status == 204
+        async with client.get("/api/callbacks") as response:
+            assert response.status == 401
+
+
+async def test_five_wrong_passwords_lock_the_id_for_a_while(served: Served) -> None:
+    async with served.session() as client:
+        for _ in range(5):
+            async with client.post("/api/login", json={"operator": "eva", "password": "fel lösenord!"}) as response:
+                assert response.status == 401
+        async with client.post("/api/login", json={"operator": "eva", "password": PASSWORD}) as response:
+            assert response.status == 429
+        served.clock[0] += timedelta(minutes=6)
+        await _login(client)
