@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import structlog
 
@@ -20,6 +20,11 @@ class DeviceStates:
     def __init__(self) -> None:
         self._states: dict[str, str] = {}
         self.watched: frozenset[str] = frozenset()
+        self._listeners: list[Callable[[str, str], None]] = []
+
+    def listen(self, listener: Callable[[str, str], None]) -> None:
+        """`listener(device, state)` at every change (the switchboard's live stream)."""
+        self._listeners.append(listener)
 
     def watch(self, devices: Iterable[str]) -> None:
         self.watched = frozenset(devices)
@@ -31,6 +36,8 @@ class DeviceStates:
         if self._states.get(device) != state:
             self._states[device] = state
             emit(log, DeviceState(device=device, state=state))
+            for listener in self._listeners:
+                listener(device, state)
 
     def state(self, device: str) -> str:
         return self._states.get(device, "UNKNOWN")

@@ -125,7 +125,13 @@ class Service:
         if config.switchboard.operators:
             from routing.switchboard.api import SwitchboardApi  # argon2 and the API: for a switchboard only
 
-            self.switchboard = SwitchboardApi(lambda: self.router.directory, self.store, self.device_states.known, now)
+            self.switchboard = SwitchboardApi(
+                lambda: self.router.directory,
+                self.store,
+                self.device_states.known,
+                now,
+                on_state_change=self.device_states.listen,
+            )
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None

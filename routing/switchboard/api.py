@@ -12,12 +12,14 @@ operator action is logged with the operator's id.
     DELETE /api/referrals/{person}
     GET    /api/callbacks[?open=1]   (R4) with the caller's number, age and whether overdue
     POST   /api/callbacks/{id}/done
+    GET    /api/stream               WebSocket: phone states and referrals as they change
 
 The queue, transfers with recall and hold (over ARI) come next; see the README.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -35,12 +37,14 @@ from routing.policy.referral import Referral, parse_reason, parse_until
 from routing.store.base import Store, StoreError
 from routing.store.io import store_io
 from routing.switchboard.accounts import AccountsError, read_accounts, verify
-from routing.switchboard.directory_view import search
+from routing.switchboard.directory_view import STATE_WORDS, search
 from routing.switchboard.sessions import Session, Sessions
 
 log = structlog.get_logger("routing.switchboard")
 
 COOKIE = "routing_session"
+STREAM_CHECK_S = 15.0  # a stream checks its session (and pings) this often
+STREAM_BACKLOG = 1000
 SESSION = web.RequestKey("session", Session)  # the request's operator, set by the guard
 _OPEN_ROUTES = {("POST", "/api/login")}
 
@@ -56,7 +60,10 @@ class SwitchboardApi:
         store: Store,
         states: Callable[[], dict[str, str]],
         clock: Callable[[], datetime],
+        on_state_change: Callable[[Callable[[str, str], None]], None] | None = None,
     ) -> None:
+        """`on_state_change(listener)`: have `listener(device, state)` called at each change
+        Asterisk reports (DeviceStates.listen), for the live stream."""
         self._directory = directory
         self._store = store
         self._states = states
@@ -74,6 +81,10 @@ class SwitchboardApi:
         self.app.router.add_delete("/api/referrals/{person}", self._clear_referral)
         self.app.router.add_get("/api/callbacks", self._callbacks)
         self.app.router.add_post("/api/callbacks/{id}/done", self._callback_done)
+        self.app.router.add_get("/api/stream", self._stream)
+        self._streams: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}  # by session token
+        if on_state_change is not None:
+            on_state_change(self._phone_state_changed)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         self.address: tuple[str, int] | None = None
 
@@ -151,6 +162,8 @@ class SwitchboardApi:
     async def _logout(self, request: web.Request) -> web.Response:
         session = request[SESSION]
         self.sessions.end(session.token)
+        for queue in self._streams.get(session.token, set()):
+            queue.put_nowait(None)  # its streams close now, not at their next check
         log.info(LogId.OPERATOR_LOGOUT, operator=session.operator)
         response = web.Response(status=204)
         response.del_cookie(COOKIE, path="/")
@@ -192,6 +205,7 @@ class SwitchboardApi:
         by = f"operator:{session.operator}"
         await self._write(partial(self._store.set_referral, referral, at=now, by=by))
         log.info(LogId.OPERATOR_REFERRAL_SET, operator=session.operator, person=person, reason=reason.value)
+        self._publish({"type": "referral", "person": person, "reason": reason.value, "by": by})
         return web.json_response({"person": person, "reason": reason.value, "set_by": by})
 
     async def _clear_referral(self, request: web.Request) -> web.Response:
@@ -201,6 +215,7 @@ class SwitchboardApi:
             raise _json_error(web.HTTPNotFound, f"no person has the id '{person}'")
         cleared = await self._write(partial(self._store.clear_referral, person))
         log.info(LogId.OPERATOR_REFERRAL_CLEARED, operator=session.operator, person=person, had_one=cleared)
+        self._publish({"type": "referral", "person": person, "reason": None, "by": f"operator:{session.operator}"})
         return web.json_response({"person": person, "cleared": cleared})
 
     async def _callbacks(self, request: web.Request) -> web.Response:
@@ -242,12 +257,66 @@ class SwitchboardApi:
         log.info(LogId.OPERATOR_CALLBACK_DONE, operator=session.operator, callback_id=callback_id)
         return web.json_response({"id": callback_id, "status": "done", "done_by": by})
 
+    # -- the live stream ----------------------------------------------------------------------------
+
+    def _phone_state_changed(self, device: str, state: str) -> None:
+        people = [p.id for p in self._directory().people.values() if p.device == device]
+        self._publish(
+            {"type": "phone_state", "device": device, "state": STATE_WORDS.get(state, "unknown"), "people": people}
+        )
+
+    def _publish(self, item: dict[str, Any]) -> None:
+        for queues in self._streams.values():
+            for queue in queues:
+                if queue.full():  # a stream that does not keep up is closed; the page reconnects
+                    queue.get_nowait()
+                    queue.put_nowait(None)
+                else:
+                    queue.put_nowait(item)
+
+    async def _stream(self, request: web.Request) -> web.WebSocketResponse:
+        session = request[SESSION]
+        # A WebSocket is a GET a page of any site may open with the cookie: its Origin must be ours.
+        self._same_origin(request)
+        ws = web.WebSocketResponse(heartbeat=STREAM_CHECK_S)
+        await ws.prepare(request)
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=STREAM_BACKLOG)
+        self._streams.setdefault(session.token, set()).add(queue)
+        reader = asyncio.get_running_loop().create_task(_drain(ws))
+        try:
+            await ws.send_json({"type": "hello", "operator": session.operator})
+            while not ws.closed and not reader.done():
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=STREAM_CHECK_S)
+                except TimeoutError:
+                    item = {}
+                if item is None or not self.sessions.alive(session.token):
+                    await ws.close(code=4001, message=b"the session ended: log in again")
+                    break
+                if item:
+                    await ws.send_json(item)
+        except ConnectionResetError:
+            pass
+        finally:
+            reader.cancel()
+            streams = self._streams.get(session.token, set())
+            streams.discard(queue)
+            if not streams:
+                self._streams.pop(session.token, None)
+        return ws
+
     async def _write(self, operation: Callable[[], Any]) -> Any:
         try:
             return await store_io(self._store, operation)
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc))
             raise _json_error(web.HTTPServiceUnavailable, "the store cannot be written now") from exc
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    """The page sends nothing the service acts on; reading notices when it goes."""
+    async for _ in ws:
+        pass
 
 
 class _OffLoop:

@@ -57,6 +57,18 @@ class Sessions:
         session.seen = now
         return session
 
+    def alive(self, token: str) -> bool:
+        """Whether the session still stands, without counting this as the operator's activity
+        (a live stream must not keep an unattended console logged in)."""
+        session = self._by_token.get(token)
+        if session is None:
+            return False
+        now = self.clock()
+        if now - session.seen > self.idle or now - session.started > self.longest:
+            del self._by_token[token]
+            return False
+        return True
+
     def end(self, token: str) -> Session | None:
         return self._by_token.pop(token, None)
 

@@ -18,6 +18,7 @@ import pytest
 from routing.calllog.setup import configure_logging
 from routing.config import load_config
 from routing.policy.directory import Directory
+from routing.service.device_states import DeviceStates
 from routing.store import Store, open_store
 from routing.switchboard.accounts import set_password
 from routing.switchboard.api import SwitchboardApi
@@ -28,8 +29,10 @@ PASSWORD = "ett långt lösenord"
 
 
 class Served:
-    def __init__(self, api: SwitchboardApi, base: str, store: Store, clock: list[Any], log: io.StringIO) -> None:
-        self.api, self.base, self.store, self.clock, self.log = api, base, store, clock, log
+    def __init__(
+        self, api: SwitchboardApi, base: str, store: Store, clock: list[Any], log: io.StringIO, states: DeviceStates
+    ) -> None:
+        self.api, self.base, self.store, self.clock, self.log, self.states = api, base, store, clock, log, states
 
     def session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(self.base, cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -56,10 +59,13 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     clock = [at("2026-12-01 10:15")]
     log = io.StringIO()
     configure_logging("json", stream=log)
-    api = SwitchboardApi(lambda: directory, store, lambda: {"PJSIP/5001": "INUSE"}, lambda: clock[0])
+    states = DeviceStates()
+    states.watch(directory.devices())
+    states.update("PJSIP/5001", "INUSE")
+    api = SwitchboardApi(lambda: directory, store, states.known, lambda: clock[0], on_state_change=states.listen)
     host, port = await api.start("127.0.0.1", 0)
     try:
-        yield Served(api, f"http://{host}:{port}", store, clock, log)
+        yield Served(api, f"http://{host}:{port}", store, clock, log, states)
     finally:
         await api.stop()
 
@@ -159,3 +165,28 @@ async def test_five_wrong_passwords_lock_the_id_for_a_while(served: Served) -> N
             assert response.status == 429
         served.clock[0] += timedelta(minutes=6)
         await _login(client)
+
+
+async def test_the_stream_tells_of_phone_states_and_referrals_and_closes_at_logout(served: Served) -> None:
+    async with served.session() as client:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as no_session:
+            await client.ws_connect("/api/stream")
+        assert no_session.value.status == 401
+    async with served.session() as client:
+        me = await _login(client)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as cross_site:
+            await client.ws_connect("/api/stream", headers={"Origin": "https://evil.example"})
+        assert cross_site.value.status == 403
+        async with client.ws_connect("/api/stream") as stream:
+            assert (await stream.receive_json(timeout=2))["type"] == "hello"
+            served.states.update("PJSIP/5001", "RINGING")  # as AMI reports it
+            change = await stream.receive_json(timeout=2)
+            assert change == {"type": "phone_state", "device": "PJSIP/5001", "state": "ringing", "people": ["soc1"]}
+            csrf = {"X-CSRF-Token": me["csrf"]}
+            async with client.put("/api/referrals/soc2", json={"reason": "lunch"}, headers=csrf):
+                pass
+            assert (await stream.receive_json(timeout=2))["person"] == "soc2"
+            async with client.post("/api/logout", headers=csrf):
+                pass
+            closing = await stream.receive(timeout=2)
+            assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 4001
