@@ -7,6 +7,7 @@ the log. Every failure is an AriError (status, Asterisk's message, `gone`)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -61,7 +62,8 @@ class AriClient:
         self.app = app
         self.username = username
         self.timeout_s = timeout_s
-        self._auth = aiohttp.BasicAuth(username, password)
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._headers = {"Authorization": f"Basic {token}"}  # built here: aiohttp's BasicAuth is deprecated
         self._session: aiohttp.ClientSession | None = None
 
     # -- lifetime ---------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ class AriClient:
     def session(self) -> aiohttp.ClientSession:
         """One session (connection pool) per client, made on first use inside the event loop."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(auth=self._auth)
+            self._session = aiohttp.ClientSession(headers=self._headers)
         return self._session
 
     async def close(self) -> None:
