@@ -158,7 +158,7 @@ class AriEventStream:
             self._log.warning(
                 LogId.ARI_DISCONNECTED,
                 **self._where,
-                close_code=ws.close_code,
+                close_code=int(ws.close_code) if ws.close_code is not None else None,
                 error=str(exc) if exc is not None else None,
                 by_us=self._stopping,
             )

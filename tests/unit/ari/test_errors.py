@@ -33,7 +33,7 @@ def test_the_error_names_the_request_and_asterisks_words() -> None:
         == "DELETE /channels/1.2: 404 Channel not found"
     )
     assert str(AriError("GET", "/asterisk/info", None, "refused")) == "GET /asterisk/info: refused"
-    assert AriError.log_id == LogId.ARI_REQUEST_FAILED == "ari.request_failed"
+    assert AriError.log_id == LogId.ARI_REQUEST_FAILED.value == "ari.request_failed"
 
 
 def test_asterisks_message_is_read_from_its_json_body() -> None:

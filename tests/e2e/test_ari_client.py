@@ -1,0 +1,287 @@
+"""routing.ari against the real sandbox Asterisk: the REST calls the switchboard makes, the
+events WebSocket, a dropped connection and its resync, and what Asterisk does with a channel in
+Stasis whose app has gone (#13 items 7 and 8; docs/ari.md has the measured facts)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pytest
+import structlog
+from structlog.testing import CapturingLogger
+
+from routing.ari.backoff import Backoff
+from routing.ari.client import AriClient
+from routing.ari.errors import AriError
+from routing.ari.events import (
+    AriEvent,
+    ChannelDestroyed,
+    ChannelEnteredBridge,
+    PlaybackFinished,
+    StasisEnd,
+    StasisStart,
+)
+from routing.ari.stream import AriEventStream, Resync
+from routing.calllog.masking import mask_processor
+from routing.sandbox import RunningSandbox
+
+pytestmark = pytest.mark.e2e
+
+APP = "routing"
+# sandbox-phones answer<N>-<x>: rings N s, answers, stays up 10 minutes (extensions_sandbox_phones.conf)
+ANSWERING = "Local/answer0-{}@sandbox-phones"
+E = TypeVar("E", bound=AriEvent)
+
+
+@dataclass
+class Seen:
+    """What a stream handed its handlers, in order, with a way to wait for the next match."""
+
+    events: list[AriEvent] = field(default_factory=list)
+    resyncs: list[Resync] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def on_event(self, event: AriEvent) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    async def on_resync(self, resync: Resync) -> None:
+        self.resyncs.append(resync)
+        self.changed.set()
+
+    async def wait_for(self, kind: type[E], match: Callable[[E], bool] = lambda _: True, timeout: float = 10) -> E:
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events:
+                if isinstance(event, kind) and match(event):
+                    return event
+            self.changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {kind.__name__} within {timeout} s; saw {[e.type for e in self.events]}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+
+    async def wait_resyncs(self, count: int, timeout: float = 10) -> Resync:
+        deadline = time.monotonic() + timeout
+        while len(self.resyncs) < count:
+            self.changed.clear()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.resyncs)} resyncs within {timeout} s, wanted {count}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), max(0.01, deadline - time.monotonic()))
+        return self.resyncs[count - 1]
+
+
+def client_for(sandbox: RunningSandbox, password: str | None = None, app: str = APP) -> AriClient:
+    return AriClient(
+        f"http://127.0.0.1:{sandbox.settings.http_port}",
+        sandbox.ari_username,
+        password if password is not None else sandbox.ari_password,
+        app,
+    )
+
+
+def captured() -> tuple[CapturingLogger, Any]:
+    """A logger of its own, rendered as the service renders (numbers masked, JSON)."""
+    capture = CapturingLogger()
+    return capture, structlog.wrap_logger(capture, processors=[mask_processor, structlog.processors.JSONRenderer()])
+
+
+def lines(capture: CapturingLogger) -> list[dict[str, Any]]:
+    return [json.loads(call.args[0]) for call in capture.calls]
+
+
+def ids(capture: CapturingLogger) -> list[str]:
+    return [line["event"] for line in lines(capture)]
+
+
+@dataclass
+class Running:
+    client: AriClient
+    stream: AriEventStream
+    seen: Seen
+    capture: CapturingLogger
+    task: asyncio.Task[None]
+
+
+@pytest.fixture
+async def ari(sandbox_exclusive: RunningSandbox) -> AsyncIterator[Running]:
+    client = client_for(sandbox_exclusive)
+    capture, logger = captured()
+    seen = Seen()
+    stream = AriEventStream(client, seen.on_event, seen.on_resync, backoff=Backoff(0.2, 2), logger=logger)
+    task = asyncio.create_task(stream.run())
+    await asyncio.wait_for(stream.connected.wait(), 10)
+    try:
+        yield Running(client, stream, seen, capture, task)
+    finally:
+        await stream.stop()
+        await asyncio.wait_for(task, 10)
+        await client.close()
+
+
+async def test_health_check_names_asterisk_22(ari: Running) -> None:
+    info = await ari.client.info()
+    assert info.version.startswith("22.")
+    assert info.entity_id and info.startup_time
+
+
+async def test_a_channel_through_the_app_from_stasis_start_to_destroyed(ari: Running) -> None:
+    client, seen = ari.client, ari.seen
+    originated = await client.originate_into_app(ANSWERING.format("flow"), ["queue", "5000"], caller_id="0701234567")
+    start = await seen.wait_for(StasisStart, lambda e: e.channel.id == originated.id)
+    assert start.args == ("queue", "5000")
+    assert start.channel.caller.number == "0701234567"
+    assert start.channel.dialplan is not None and start.channel.dialplan.app_name == "Stasis"
+    await client.answer(originated.id)
+    assert (await client.channel(originated.id)).state == "Up"
+
+    await client.set_variable(originated.id, "ROUTING_E2E", "queued")
+    assert await client.get_variable(originated.id, "ROUTING_E2E") == "queued"
+
+    playback = await client.play(originated.id, "sound:beep")
+    assert playback.media_uri == "sound:beep" and playback.target_uri == f"channel:{originated.id}"
+    finished = await seen.wait_for(PlaybackFinished, lambda e: e.playback.id == playback.id)
+    assert finished.playback.state == "done"
+
+    bridge = await client.create_bridge("mixing", name="e2e")
+    await client.add_channel(bridge.id, originated.id)
+    await seen.wait_for(ChannelEnteredBridge, lambda e: e.bridge.id == bridge.id)
+    listed = {b.id: b for b in await client.bridges()}
+    assert listed[bridge.id].channels == (originated.id,) and listed[bridge.id].bridge_type == "mixing"
+    await client.start_bridge_moh(bridge.id)
+    await client.stop_bridge_moh(bridge.id)
+
+    await client.hangup(originated.id)
+    await seen.wait_for(StasisEnd, lambda e: e.channel.id == originated.id)
+    await seen.wait_for(ChannelDestroyed, lambda e: e.channel.id == originated.id)
+
+    # The caller hung up mid-action: every later call on it is `gone`, not a crash.
+    for late in (
+        client.channel(originated.id),
+        client.answer(originated.id),
+        client.hangup(originated.id),
+        client.play(originated.id, "sound:beep"),
+        client.add_channel(bridge.id, originated.id),  # Asterisk says 400 "Channel not found" here
+    ):
+        with pytest.raises(AriError) as caught:
+            await late
+        assert caught.value.gone, caught.value
+    await client.destroy_bridge(bridge.id)
+    with pytest.raises(AriError) as caught:
+        await client.bridge(bridge.id)
+    assert caught.value.status == 404 and caught.value.gone
+
+
+async def test_an_error_that_is_not_gone_keeps_asterisks_status_and_words(ari: Running) -> None:
+    client = ari.client
+    channel = await client.originate_into_app(ANSWERING.format("refused"))
+    await ari.seen.wait_for(StasisStart, lambda e: e.channel.id == channel.id)
+    bridge = await client.create_bridge()
+    for wrong, status in (
+        (client.hangup(channel.id, reason="no-such-reason"), 400),
+        (client.remove_channel(bridge.id, channel.id), 422),  # not in this bridge
+    ):
+        with pytest.raises(AriError) as caught:
+            await wrong
+        assert caught.value.status == status and not caught.value.gone, caught.value
+        assert caught.value.message
+    await client.destroy_bridge(bridge.id)
+    await client.hangup(channel.id)
+
+
+async def test_a_dropped_socket_is_reconnected_logged_once_and_resynced(ari: Running) -> None:
+    client, seen, stream = ari.client, ari.seen, ari.stream
+    held = await client.originate_into_app(ANSWERING.format("held"), ["hold"])
+    await seen.wait_for(StasisStart, lambda e: e.channel.id == held.id)
+    assert (await seen.wait_resyncs(1)).channels == ()
+
+    await stream.drop()  # closed from this side, as a network fault would
+    resync = await seen.wait_resyncs(2)
+    assert held.id in {c.id for c in resync.channels}
+    assert stream.connections == 2
+
+    # Abruptly: the kernel kills the TCP connections to Asterisk's HTTP port (no close frame).
+    port = str(client.base_url.rsplit(":", 1)[1])
+    subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=", port], check=True, capture_output=True)
+    resync = await seen.wait_resyncs(3)
+    assert held.id in {c.id for c in resync.channels}
+    assert next(c for c in resync.channels if c.id == held.id).dialplan.app_data.startswith(f"{APP},hold")  # type: ignore[union-attr]
+
+    assert ids(ari.capture) == [
+        "ari.connected",
+        "ari.resynced",
+        "ari.disconnected",
+        "ari.connected",
+        "ari.resynced",
+        "ari.disconnected",
+        "ari.connected",
+        "ari.resynced",
+    ]
+    assert ari.client.app in {line["app"] for line in lines(ari.capture)}
+    await client.hangup(held.id)
+    await seen.wait_for(StasisEnd, lambda e: e.channel.id == held.id)
+
+
+async def test_a_handler_that_raises_is_logged_masked_and_the_stream_goes_on(
+    sandbox_exclusive: RunningSandbox,
+) -> None:
+    capture, logger = captured()
+    seen = Seen()
+
+    async def fragile(event: AriEvent) -> None:
+        if isinstance(event, StasisStart):
+            raise RuntimeError("handler bug")
+        await seen.on_event(event)
+
+    async with client_for(sandbox_exclusive) as client:
+        stream = AriEventStream(client, fragile, seen.on_resync, logger=logger)
+        task = asyncio.create_task(stream.run())
+        await asyncio.wait_for(stream.connected.wait(), 10)
+        channel = await client.originate_into_app(ANSWERING.format("fragile"), caller_id="0701234567")
+        await asyncio.sleep(1)
+        await client.hangup(channel.id)
+        await seen.wait_for(StasisEnd, lambda e: e.channel.id == channel.id)
+        await stream.stop()
+        await task
+    failed = [line for line in lines(capture) if line["event"] == "ari.handler_failed"]
+    assert len(failed) == 1 and failed[0]["ari_event"] == "StasisStart" and failed[0]["channel"] == channel.id
+    assert failed[0]["caller"] == "070*****67"
+    assert "0701234567" not in json.dumps(lines(capture))
+
+
+async def test_a_wrong_password_is_refused_once_and_never_logged(sandbox_exclusive: RunningSandbox) -> None:
+    wrong = "wrong-password-e2e-5b7c"
+    capture, logger = captured()
+    attempts = 0
+
+    class Counting(Backoff):
+        def next_delay(self) -> float:
+            nonlocal attempts
+            attempts += 1
+            return 0.05
+
+    async def never(_: object) -> None:
+        raise AssertionError("a refused stream hands nothing on")
+
+    async with client_for(sandbox_exclusive, password=wrong) as client:
+        stream = AriEventStream(client, never, never, backoff=Counting(), logger=logger)
+        task = asyncio.create_task(stream.run())
+        while attempts < 3:
+            await asyncio.sleep(0.05)
+        await stream.stop()
+        await task
+        with pytest.raises(AriError) as caught:
+            await client.channels()
+    assert ids(capture) == ["ari.refused"]
+    assert lines(capture)[0]["status"] == 401
+    assert wrong not in json.dumps(lines(capture)) and wrong not in str(caught.value)
+    assert caught.value.status == 401
