@@ -285,3 +285,78 @@ async def test_a_wrong_password_is_refused_once_and_never_logged(sandbox_exclusi
     assert lines(capture)[0]["status"] == 401
     assert wrong not in json.dumps(lines(capture)) and wrong not in str(caught.value)
     assert caught.value.status == 401
+
+
+# --- #13 item 8: what Asterisk does with a channel in Stasis whose app has gone (docs/ari.md) ---
+
+E2E_CONTEXT = "e2e-ari"
+
+
+def add_stasis_extension(sandbox: RunningSandbox, exten: str, app: str) -> None:
+    """`exten`@e2e-ari answers, enters Stasis(`app`,held) and, once Stasis() returns, records
+    STASISSTATUS in the global E2E_<EXTEN> and waits (the next reset's dialplan reload removes it)."""
+    for priority, step in enumerate(
+        ("Answer()", f"Stasis({app},held)", f"Set(GLOBAL(E2E_{exten.upper()})=${{STASISSTATUS}})", "Wait(600)"),
+        start=1,
+    ):
+        sandbox.rx(f"dialplan add extension {exten},{priority},{step} into {E2E_CONTEXT}")
+
+
+async def global_var(client: AriClient, name: str) -> str | None:
+    try:
+        body = await client.request("GET", "/asterisk/variable", params={"variable": name})
+    except AriError as exc:
+        if exc.gone:
+            return None
+        raise
+    value = body.get("value") if isinstance(body, dict) else None
+    return value or None
+
+
+async def wait_global(client: AriClient, name: str, timeout: float) -> tuple[str, float]:
+    """The global's value once set, and how long that took."""
+    started = time.monotonic()
+    while (value := await global_var(client, name)) is None:
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{name} not set within {timeout} s")
+        await asyncio.sleep(0.1)
+    return value, time.monotonic() - started
+
+
+async def test_a_channel_in_stasis_stays_when_the_socket_goes_and_new_calls_fail_at_once(
+    sandbox_exclusive: RunningSandbox,
+) -> None:
+    sandbox = sandbox_exclusive
+    add_stasis_extension(sandbox, "first", APP)
+    add_stasis_extension(sandbox, "second", APP)
+    async with client_for(sandbox) as client:
+        seen = Seen()
+        stream = AriEventStream(client, seen.on_event, seen.on_resync)
+        task = asyncio.create_task(stream.run())
+        await asyncio.wait_for(stream.connected.wait(), 10)
+        sandbox.rx(f"channel originate Local/first@{E2E_CONTEXT} application Wait 600")
+        start = await seen.wait_for(StasisStart, lambda e: e.args == ("held",))
+        await stream.stop()  # the service is gone: its socket closes
+        await task
+
+        await asyncio.sleep(5)
+        still = await client.channel(start.channel.id)
+        assert still.dialplan is not None and still.dialplan.app_name == "Stasis"
+        assert await global_var(client, "E2E_FIRST") is None  # Stasis() has not returned
+
+        # A call reaching Stasis() while no socket serves the app: it returns at once, FAILED.
+        sandbox.rx(f"channel originate Local/second@{E2E_CONTEXT} application Wait 600")
+        status, took = await wait_global(client, "E2E_SECOND", 5)
+        assert status == "FAILED" and took < 2
+
+        # The next service finds the held channel in its resync and can send it on.
+        seen = Seen()
+        stream = AriEventStream(client, seen.on_event, seen.on_resync)
+        task = asyncio.create_task(stream.run())
+        resync = await seen.wait_resyncs(1)
+        assert start.channel.id in {c.id for c in resync.channels}
+        await client.continue_in_dialplan(start.channel.id)
+        status, _ = await wait_global(client, "E2E_FIRST", 5)
+        assert status == "SUCCESS"
+        await stream.stop()
+        await task
