@@ -8,13 +8,15 @@ import asyncio
 import contextlib
 import json
 import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
 import structlog
+from aiohttp import WSMsgType, web
 from structlog.testing import CapturingLogger
 
 from routing.ari.backoff import Backoff
@@ -31,6 +33,7 @@ from routing.ari.events import (
 from routing.ari.stream import AriEventStream, Resync
 from routing.calllog.masking import mask_processor
 from routing.sandbox import RunningSandbox
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -360,3 +363,153 @@ async def test_a_channel_in_stasis_stays_when_the_socket_goes_and_new_calls_fail
         assert status == "SUCCESS"
         await stream.stop()
         await task
+
+
+# --- Asterisk 22.5+ outbound WebSockets, per call: Asterisk connects to the service for each call
+
+PER_CALL_APP = "e2e-pc"
+# The service's side of a per-call connection, in a process of its own so it can be SIGKILLed:
+# it accepts Asterisk's connection and says when the call's StasisStart came.
+SERVICE_SIDE = """
+import json, sys
+from aiohttp import web, WSMsgType
+
+async def events(request):
+    ws = web.WebSocketResponse(protocols=("ari",))
+    await ws.prepare(request)
+    async for message in ws:
+        if message.type == WSMsgType.TEXT and json.loads(message.data).get("type") == "StasisStart":
+            print("StasisStart", flush=True)
+    return ws
+
+app = web.Application()
+app.router.add_get("/events", events)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+@pytest.fixture
+def per_call(sandbox_exclusive: RunningSandbox) -> Iterator[tuple[RunningSandbox, int]]:
+    """websocket_client.conf (per_call_config, 500 ms connection timeout, 500 ms between 2
+    attempts) and an outbound_websocket in ari.conf serving PER_CALL_APP at a free port; the
+    sandbox's own files and modules back afterwards."""
+    sandbox = sandbox_exclusive
+    port = free_port()
+    etc = sandbox.settings.etc_dir
+    # Put back by hand: `reset` takes the sandbox lock this test already holds.
+    shipped = {
+        name: (etc / name).read_bytes() for name in ("ari.conf", "websocket_client.conf") if (etc / name).exists()
+    }
+    (etc / "websocket_client.conf").write_text(
+        "[e2e_pc]\ntype = websocket_client\nconnection_type = per_call_config\n"
+        f"uri = ws://127.0.0.1:{port}/events\nprotocols = ari\n"
+        "connection_timeout = 500\nreconnect_interval = 500\nreconnect_attempts = 2\n",
+        encoding="utf-8",
+    )
+    with open(etc / "ari.conf", "a", encoding="utf-8") as ari_conf:
+        ari_conf.write(
+            "\n[e2e_pc_out]\ntype = outbound_websocket\nwebsocket_client_id = e2e_pc\n"
+            f"apps = {PER_CALL_APP}\nlocal_ari_user = {sandbox.ari_username}\n"
+        )
+    for module in ("res_websocket_client.so", "res_ari.so"):
+        sandbox.rx(f"module reload {module}")
+    assert "per_call_config" in sandbox.rx("ari show outbound-websockets")
+    for exten in ("nobody", "killed", "dropped"):
+        add_stasis_extension(sandbox, exten, PER_CALL_APP)
+    try:
+        yield sandbox, port
+    finally:
+        (etc / "websocket_client.conf").unlink(missing_ok=True)
+        for name, content in shipped.items():
+            (etc / name).write_bytes(content)
+        for module in ("res_websocket_client.so", "res_ari.so"):
+            sandbox.rx(f"module reload {module}")
+
+
+async def test_per_call_stasis_fails_over_to_the_dialplan_when_the_service_is_absent_or_killed(
+    per_call: tuple[RunningSandbox, int],
+) -> None:
+    sandbox, port = per_call
+    async with client_for(sandbox) as client:
+        # Nothing listens: Stasis() returns FAILED after its attempts (measured 1.5 s).
+        sandbox.rx(f"channel originate Local/nobody@{E2E_CONTEXT} application Wait 600")
+        status, took = await wait_global(client, "E2E_NOBODY", 10)
+        assert status == "FAILED" and took < 3
+
+        # The service takes the call, then is SIGKILLed mid-call: Stasis() returns FAILED.
+        service = subprocess.Popen([sys.executable, "-c", SERVICE_SIDE, str(port)], stdout=subprocess.PIPE, text=True)
+        try:
+            await wait_listening(port)
+            sandbox.rx(f"channel originate Local/killed@{E2E_CONTEXT} application Wait 600")
+            assert service.stdout is not None
+            line = await asyncio.wait_for(asyncio.to_thread(service.stdout.readline), 10)
+            assert line.strip() == "StasisStart"
+            service.kill()
+            status, took = await wait_global(client, "E2E_KILLED", 10)
+        finally:
+            service.kill()
+            service.wait()
+        assert status == "FAILED" and took < 3
+
+
+async def test_per_call_stasis_stays_when_the_service_closes_the_socket_but_still_listens(
+    per_call: tuple[RunningSandbox, int],
+) -> None:
+    sandbox, port = per_call
+    connections: list[web.WebSocketResponse] = []
+    types: list[str] = []
+    started = asyncio.Event()
+
+    async def events(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(protocols=("ari",))
+        await ws.prepare(request)
+        connections.append(ws)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                types.append(json.loads(message.data).get("type", ""))
+                if types[-1] == "StasisStart":
+                    started.set()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/events", events)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        async with client_for(sandbox) as client:
+            sandbox.rx(f"channel originate Local/dropped@{E2E_CONTEXT} application Wait 600")
+            await asyncio.wait_for(started.wait(), 10)
+            await connections[0].close()
+            await asyncio.sleep(3)
+            # Asterisk connected again at once, replayed no StasisStart, and kept the call in Stasis.
+            assert len(connections) == 2
+            assert types.count("StasisStart") == 1 and types.count("ApplicationRegistered") == 2
+            assert await global_var(client, "E2E_DROPPED") is None
+
+            # Then the service goes for good (no listener, its sockets closed): FAILED, at once.
+            await site.stop()
+            for ws in connections:
+                await ws.close()
+            status, took = await wait_global(client, "E2E_DROPPED", 10)
+            assert status == "FAILED" and took < 3
+    finally:
+        for ws in connections:
+            await ws.close()
+        await runner.cleanup()
+
+
+async def wait_listening(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
