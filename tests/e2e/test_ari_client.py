@@ -326,24 +326,50 @@ async def wait_global(client: AriClient, name: str, timeout: float) -> tuple[str
     return value, time.monotonic() - started
 
 
+# A service in a process of its own, to be SIGKILLed: its events stream prints each StasisStart.
+KILLABLE_SERVICE = """
+import asyncio, sys
+import structlog
+from routing.ari.client import AriClient
+from routing.ari.events import StasisStart
+from routing.ari.stream import AriEventStream
+
+async def main():
+    client = AriClient(sys.argv[1], sys.argv[2], sys.stdin.readline().strip(), sys.argv[3])
+    async def on_event(event):
+        if isinstance(event, StasisStart):
+            print("StasisStart", event.channel.id, flush=True)
+    async def on_resync(_):
+        print("connected", flush=True)
+    await AriEventStream(client, on_event, on_resync).run()
+
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is for the test
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("how", ["closed", "killed"])
 async def test_a_channel_in_stasis_stays_when_the_socket_goes_and_new_calls_fail_at_once(
-    sandbox_exclusive: RunningSandbox,
+    sandbox_exclusive: RunningSandbox, how: str
 ) -> None:
     sandbox = sandbox_exclusive
     add_stasis_extension(sandbox, "first", APP)
     add_stasis_extension(sandbox, "second", APP)
     async with client_for(sandbox) as client:
-        seen = Seen()
-        stream = AriEventStream(client, seen.on_event, seen.on_resync)
-        task = asyncio.create_task(stream.run())
-        await asyncio.wait_for(stream.connected.wait(), 10)
-        sandbox.rx(f"channel originate Local/first@{E2E_CONTEXT} application Wait 600")
-        start = await seen.wait_for(StasisStart, lambda e: e.args == ("held",))
-        await stream.stop()  # the service is gone: its socket closes
-        await task
+        if how == "closed":
+            seen = Seen()
+            stream = AriEventStream(client, seen.on_event, seen.on_resync)
+            task = asyncio.create_task(stream.run())
+            await asyncio.wait_for(stream.connected.wait(), 10)
+            sandbox.rx(f"channel originate Local/first@{E2E_CONTEXT} application Wait 600")
+            held_id = (await seen.wait_for(StasisStart, lambda e: e.args == ("held",))).channel.id
+            await stream.stop()  # the service stops: its socket is closed
+            await task
+        else:
+            held_id = await start_and_kill_a_service(sandbox, client)
 
         await asyncio.sleep(5)
-        still = await client.channel(start.channel.id)
+        still = await client.channel(held_id)
         assert still.dialplan is not None and still.dialplan.app_name == "Stasis"
         assert await global_var(client, "E2E_FIRST") is None  # Stasis() has not returned
 
@@ -357,12 +383,35 @@ async def test_a_channel_in_stasis_stays_when_the_socket_goes_and_new_calls_fail
         stream = AriEventStream(client, seen.on_event, seen.on_resync)
         task = asyncio.create_task(stream.run())
         resync = await seen.wait_resyncs(1)
-        assert start.channel.id in {c.id for c in resync.channels}
-        await client.continue_in_dialplan(start.channel.id)
+        assert held_id in {c.id for c in resync.channels}
+        await client.continue_in_dialplan(held_id)
         status, _ = await wait_global(client, "E2E_FIRST", 5)
         assert status == "SUCCESS"
         await stream.stop()
         await task
+
+
+async def start_and_kill_a_service(sandbox: RunningSandbox, client: AriClient) -> str:
+    """A service process takes a call into Stasis and is SIGKILLed: the held channel's id."""
+    service = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_SERVICE, client.base_url, sandbox.ari_username, APP],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert service.stdin is not None and service.stdout is not None
+        service.stdin.write(sandbox.ari_password + "\n")  # never on a command line
+        service.stdin.flush()
+        assert (await asyncio.wait_for(asyncio.to_thread(service.stdout.readline), 20)).strip() == "connected"
+        sandbox.rx(f"channel originate Local/first@{E2E_CONTEXT} application Wait 600")
+        line = await asyncio.wait_for(asyncio.to_thread(service.stdout.readline), 10)
+        assert line.startswith("StasisStart ")
+        service.kill()
+        return line.split()[1]
+    finally:
+        service.kill()
+        service.wait()
 
 
 # --- Asterisk 22.5+ outbound WebSockets, per call: Asterisk connects to the service for each call
