@@ -33,6 +33,7 @@ from routing.ari.events import (
 from routing.ari.stream import AriEventStream, Resync
 from routing.calllog.masking import mask_processor
 from routing.sandbox import RunningSandbox
+from tests.e2e.harness import Ami
 from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
@@ -562,3 +563,26 @@ async def wait_listening(port: int, timeout: float = 10) -> None:
         writer.close()
         await writer.wait_closed()
         return
+
+
+async def test_an_ami_redirect_takes_a_held_channel_out_of_a_dead_apps_stasis(
+    ami: Ami, sandbox_exclusive: RunningSandbox
+) -> None:
+    """The rescue path AMI offers: Redirect moves a channel stuck in Stasis to any dialplan
+    place, at once (the priority after Stasis() is not run: STASISSTATUS stays unset)."""
+    sandbox = sandbox_exclusive
+    add_stasis_extension(sandbox, "first", APP)
+    sandbox.rx(f"dialplan add extension rescued,1,Set(GLOBAL(E2E_RESCUED)=${{CHANNEL(name)}}) into {E2E_CONTEXT}")
+    sandbox.rx(f"dialplan add extension rescued,2,Wait(600) into {E2E_CONTEXT}")
+    async with client_for(sandbox) as client:
+        held_id = await start_and_kill_a_service(sandbox, client)
+        held = await client.channel(held_id)
+        await asyncio.sleep(1)
+        await ami.action(
+            "Redirect", {"Channel": held.name, "Context": E2E_CONTEXT, "Exten": "rescued", "Priority": "1"}
+        )
+        rescued, took = await wait_global(client, "E2E_RESCUED", 5)
+        assert rescued == held.name and took < 1
+        after = await client.channel(held_id)
+        assert after.dialplan is not None and after.dialplan.app_name != "Stasis"
+        assert await global_var(client, "E2E_FIRST") is None
