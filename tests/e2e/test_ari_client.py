@@ -438,12 +438,11 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
 
 
-@pytest.fixture
-def per_call(sandbox_exclusive: RunningSandbox) -> Iterator[tuple[RunningSandbox, int]]:
-    """websocket_client.conf (per_call_config, 500 ms connection timeout, 500 ms between 2
-    attempts) and an outbound_websocket in ari.conf serving PER_CALL_APP at a free port; the
+@contextlib.contextmanager
+def outbound_websocket(sandbox: RunningSandbox, connection_type: str, app: str) -> Iterator[int]:
+    """websocket_client.conf (`connection_type`, 500 ms connection timeout, 500 ms between 2
+    attempts) and an outbound_websocket in ari.conf serving `app` at a free port (yielded); the
     sandbox's own files and modules back afterwards."""
-    sandbox = sandbox_exclusive
     port = free_port()
     etc = sandbox.settings.etc_dir
     # Put back by hand: `reset` takes the sandbox lock this test already holds.
@@ -451,29 +450,55 @@ def per_call(sandbox_exclusive: RunningSandbox) -> Iterator[tuple[RunningSandbox
         name: (etc / name).read_bytes() for name in ("ari.conf", "websocket_client.conf") if (etc / name).exists()
     }
     (etc / "websocket_client.conf").write_text(
-        "[e2e_pc]\ntype = websocket_client\nconnection_type = per_call_config\n"
+        f"[e2e_ws]\ntype = websocket_client\nconnection_type = {connection_type}\n"
         f"uri = ws://127.0.0.1:{port}/events\nprotocols = ari\n"
         "connection_timeout = 500\nreconnect_interval = 500\nreconnect_attempts = 2\n",
         encoding="utf-8",
     )
     with open(etc / "ari.conf", "a", encoding="utf-8") as ari_conf:
         ari_conf.write(
-            "\n[e2e_pc_out]\ntype = outbound_websocket\nwebsocket_client_id = e2e_pc\n"
-            f"apps = {PER_CALL_APP}\nlocal_ari_user = {sandbox.ari_username}\n"
+            "\n[e2e_ws_out]\ntype = outbound_websocket\nwebsocket_client_id = e2e_ws\n"
+            f"apps = {app}\nlocal_ari_user = {sandbox.ari_username}\n"
         )
-    for module in ("res_websocket_client.so", "res_ari.so"):
-        sandbox.rx(f"module reload {module}")
-    assert "per_call_config" in sandbox.rx("ari show outbound-websockets")
-    for exten in ("nobody", "killed", "dropped"):
-        add_stasis_extension(sandbox, exten, PER_CALL_APP)
     try:
-        yield sandbox, port
+        for module in ("res_websocket_client.so", "res_ari.so"):
+            sandbox.rx(f"module reload {module}")
+        assert connection_type in sandbox.rx("ari show outbound-websockets")
+        yield port
     finally:
         (etc / "websocket_client.conf").unlink(missing_ok=True)
         for name, content in shipped.items():
             (etc / name).write_bytes(content)
         for module in ("res_websocket_client.so", "res_ari.so"):
             sandbox.rx(f"module reload {module}")
+
+
+@pytest.fixture
+def per_call(sandbox_exclusive: RunningSandbox) -> Iterator[tuple[RunningSandbox, int]]:
+    sandbox = sandbox_exclusive
+    with outbound_websocket(sandbox, "per_call_config", PER_CALL_APP) as port:
+        for exten in ("nobody", "killed", "dropped"):
+            add_stasis_extension(sandbox, exten, PER_CALL_APP)
+        yield sandbox, port
+
+
+async def test_a_persistent_outbound_app_holds_calls_in_stasis_while_no_service_is_connected(
+    sandbox_exclusive: RunningSandbox,
+) -> None:
+    """connection_type = persistent: the app exists (and is active) without any connection, so
+    a call entering Stasis() while the service is down is held there, not FAILED."""
+    sandbox = sandbox_exclusive
+    with outbound_websocket(sandbox, "persistent", "e2e-persistent"):
+        add_stasis_extension(sandbox, "waiting", "e2e-persistent")
+        async with client_for(sandbox) as client:
+            apps = await client.request("GET", "/applications")
+            assert "e2e-persistent" in {app["name"] for app in apps}
+            sandbox.rx(f"channel originate Local/waiting@{E2E_CONTEXT} application Wait 600")
+            await asyncio.sleep(5)
+            assert await global_var(client, "E2E_WAITING") is None
+            held = (await client.application("e2e-persistent")).channel_ids
+            assert len(held) == 1
+            assert (await client.channel(held[0])).dialplan.app_name == "Stasis"  # type: ignore[union-attr]
 
 
 async def test_per_call_stasis_fails_over_to_the_dialplan_when_the_service_is_absent_or_killed(
