@@ -14,6 +14,7 @@ task for long work). A handler that raises is logged (ari.handler_failed) and th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -77,6 +78,7 @@ class AriEventStream:
         self._where = {"url": client.base_url, "app": client.app}  # never the credentials
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()  # wakes `run` from its wait between attempts
         self.state: State = "new"
         self.connections = 0  # how many times the socket was opened and resynced
         self.connected = asyncio.Event()  # set while connected and resynced
@@ -85,6 +87,10 @@ class AriEventStream:
         """Until `stop`: connect, resync, read; after a drop or a failed attempt wait and again."""
         while not self._stopping:
             ws = await self._open()
+            if ws is not None and self._stopping:  # stopped while the socket was being opened
+                await ws.close()
+                self._dropped(ws)
+                break
             if ws is not None:
                 try:
                     if await self._resync():
@@ -96,12 +102,14 @@ class AriEventStream:
                     self._dropped(ws)
             if self._stopping:
                 break
-            await asyncio.sleep(self._backoff.next_delay())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), self._backoff.next_delay())
         self.state = "stopped"
 
     async def stop(self) -> None:
         """Stop reconnecting and close the socket (the app is unregistered in Asterisk)."""
         self._stopping = True
+        self._stopped.set()
         if self._ws is not None:
             await self._ws.close()
 

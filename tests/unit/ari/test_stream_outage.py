@@ -63,3 +63,15 @@ async def test_a_request_without_an_answer_is_an_ari_error_without_the_password(
     assert caught.value.unanswered and not caught.value.gone
     assert caught.value.path == "/channels"
     assert PASSWORD not in str(caught.value)
+
+
+async def test_stop_ends_the_wait_between_attempts_at_once() -> None:
+    client = AriClient(f"http://127.0.0.1:{free_port()}", "routing", PASSWORD, "routing", timeout_s=1)
+    stream = AriEventStream(client, nothing, nothing, backoff=Backoff(30, 30, jitter=0))
+    task = asyncio.create_task(stream.run())
+    while stream.state != "unreachable":
+        await asyncio.sleep(0.01)
+    await stream.stop()
+    await asyncio.wait_for(task, 1)  # not the 30 s the backoff asked for
+    await client.close()
+    assert getattr(stream, "state") == "stopped"  # noqa: B009  (mypy keeps the loop's narrowing)
