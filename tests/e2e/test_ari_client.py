@@ -4,14 +4,17 @@ Stasis whose app has gone (#13 items 7 and 8; docs/ari.md has the measured facts
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import json
 import subprocess
 import sys
 import time
+import wave
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -611,3 +614,63 @@ async def test_an_ami_redirect_takes_a_held_channel_out_of_a_dead_apps_stasis(
         after = await client.channel(held_id)
         assert after.dialplan is not None and after.dialplan.app_name != "Stasis"
         assert await global_var(client, "E2E_FIRST") is None
+
+
+def loudness_after(path: Path, start_s: float) -> tuple[float, float]:
+    """(seconds of audio in the WAV file after `start_s`, their RMS on 0..1)."""
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getsampwidth(), wav.getnchannels()) == (2, 1)
+        rate = wav.getframerate()
+        samples = array.array("h", wav.readframes(wav.getnframes()))
+    tail = samples[int(start_s * rate) :]
+    if not tail:
+        return 0.0, 0.0
+    return len(tail) / rate, (sum(x * x for x in tail) / len(tail)) ** 0.5 / 32768
+
+
+@pytest.mark.parametrize("media", [None, "tone:ring"])
+async def test_what_a_caller_held_in_stasis_hears_once_the_service_is_gone(
+    sandbox_exclusive: RunningSandbox, media: str | None
+) -> None:
+    """The caller's side (the ;1 half of the Local pair) records what reaches it for 8 s while
+    the ;2 half is in Stasis and the service dies 1 s in: nothing at all when nothing played; a
+    playback started before (here an endless ringing tone) goes on after it."""
+    sandbox = sandbox_exclusive
+    add_stasis_extension(sandbox, "first", APP)
+    name = f"e2e-heard-{'tone' if media else 'nothing'}"
+    recording = sandbox.settings.root_dir / "tmp" / f"{name}.wav"
+    recording.unlink(missing_ok=True)
+    async with client_for(sandbox) as client:
+        seen = Seen()
+        stream = AriEventStream(client, seen.on_event, seen.on_resync)
+        task = asyncio.create_task(stream.run())
+        await asyncio.wait_for(stream.connected.wait(), 10)
+        # Record(file,silence 0 = never stop on silence,8 s at most,q quiet k keep)
+        sandbox.rx(f"channel originate Local/first@{E2E_CONTEXT} application Record /tmp/{name}.wav,0,8,qk")
+        held = (await seen.wait_for(StasisStart, lambda e: e.args == ("held",))).channel
+        if media is not None:
+            await client.play(held.id, media)
+        await asyncio.sleep(1)
+        await stream.stop()
+        await task
+        deadline = time.monotonic() + 15
+        while recording_open(sandbox, held.name):  # Record() ends after 8 s, then the pair hangs up
+            assert time.monotonic() < deadline, "Record() did not end within its 8 s"
+            await asyncio.sleep(0.25)
+    try:
+        seconds, rms = loudness_after(recording, 3.0)  # 2 s after the service went
+        if media is None:
+            assert recording.stat().st_size == 44 and seconds == 0  # a WAV header, not one frame of audio
+        else:
+            assert seconds > 3 and rms > 0.05
+    finally:
+        recording.unlink(missing_ok=True)
+
+
+def recording_open(sandbox: RunningSandbox, held_name: str) -> bool:
+    """The caller's half (;1 of the held ;2) still runs Record()."""
+    caller = held_name.removesuffix(";2") + ";1"
+    return any(
+        line.startswith(f"{caller}!") and "!Record!" in line
+        for line in sandbox.rx("core show channels concise").splitlines()
+    )
