@@ -409,3 +409,12 @@ class LogId(StrEnum):
     SANDBOX_ASTERISK_STOPPED = "sandbox.asterisk_stopped"
     SANDBOX_ASTERISK_SIGTERM = "sandbox.asterisk_sigterm"
     SANDBOX_ASTERISK_SIGKILL = "sandbox.asterisk_sigkill"
+    # ARI (#13)
+    ARI_CONNECTED = "ari.connected"
+    ARI_DISCONNECTED = "ari.disconnected"
+    ARI_UNREACHABLE = "ari.unreachable"
+    ARI_REFUSED = "ari.refused"
+    ARI_RESYNCED = "ari.resynced"
+    ARI_REQUEST_FAILED = "ari.request_failed"
+    ARI_EVENT_UNREADABLE = "ari.event_unreadable"
+    ARI_HANDLER_FAILED = "ari.handler_failed"

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "routing"
-ADAPTERS = ("agi", "ami", "store", "service", "cli", "calllog", "reports", "sandbox")
+ADAPTERS = ("agi", "ami", "ari", "store", "service", "cli", "calllog", "reports", "sandbox")
 LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 
@@ -43,6 +43,17 @@ def test_the_policy_imports_no_adapter() -> None:
     prefixes = tuple(f"routing.{adapter}" for adapter in ADAPTERS)
     wrong = {p.name: sorted(m for m in _imports(p) if m.startswith(prefixes)) for p in _modules("policy")}
     assert {name: found for name, found in wrong.items() if found} == {}
+
+
+def test_ari_leans_only_on_the_call_log_and_the_config() -> None:
+    """routing.ari is an adapter under the switchboard (#13): the service uses it, never the
+    other way round."""
+    allowed = ("routing.ari", "routing.calllog", "routing.config")
+    wrong = {
+        p.name: sorted(m for m in _imports(p) if m.startswith("routing.") and not m.startswith(allowed))
+        for p in _modules("ari")
+    }
+    assert _modules("ari") and {name: found for name, found in wrong.items() if found} == {}
 
 
 def test_no_log_line_names_its_event_with_a_bare_string() -> None:
