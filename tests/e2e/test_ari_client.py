@@ -674,3 +674,50 @@ def recording_open(sandbox: RunningSandbox, held_name: str) -> bool:
         line.startswith(f"{caller}!") and "!Record!" in line
         for line in sandbox.rx("core show channels concise").splitlines()
     )
+
+
+# --- #13 item 8: a lease (TIMEOUT(absolute)) gets a caller out of Stasis (docs/switchboard.md) ---
+
+
+def add_leased_extension(sandbox: RunningSandbox, exten: str, app: str, lease_s: int) -> None:
+    """`exten`@e2e-ari answers, takes a lease of `lease_s` (TIMEOUT(absolute)) and enters
+    Stasis(`app`,leased); its context's `T` extension notes the moment in the global E2E_T
+    (the channel goes on, up, in the dialplan: where the fail-safe would be)."""
+    steps = ("Answer()", f"Set(TIMEOUT(absolute)={lease_s})", f"Stasis({app},leased)", "Set(GLOBAL(E2E_AFTER)=1)")
+    for priority, step in enumerate(steps, start=1):
+        sandbox.rx(f"dialplan add extension {exten},{priority},{step} into {E2E_CONTEXT}")
+    for priority, step in enumerate(("Set(GLOBAL(E2E_T)=${CHANNEL(state)})", "Wait(600)"), start=1):
+        sandbox.rx(f"dialplan add extension T,{priority},{step} into {E2E_CONTEXT}")
+
+
+@pytest.mark.parametrize("where", ["alone", "in a holding bridge with music on hold"])
+async def test_a_lease_takes_a_caller_out_of_stasis_when_nobody_renews_it(
+    sandbox_exclusive: RunningSandbox, where: str
+) -> None:
+    """The service gone (its socket closed, no renewal): the caller leaves Stasis at the
+    lease's end, to T, still up; renewed over ARI, the lease is pushed on each time."""
+    sandbox = sandbox_exclusive
+    add_leased_extension(sandbox, "leased", APP, 3)
+    async with client_for(sandbox) as client:
+        seen = Seen()
+        stream = AriEventStream(client, seen.on_event, seen.on_resync)
+        task = asyncio.create_task(stream.run())
+        await asyncio.wait_for(stream.connected.wait(), 10)
+        sandbox.rx(f"channel originate Local/leased@{E2E_CONTEXT} application Wait 600")
+        start = await seen.wait_for(StasisStart, lambda e: e.args == ("leased",))
+        began = time.monotonic()
+        if where != "alone":
+            bridge = await client.create_bridge("holding")
+            await client.add_channel(bridge.id, start.channel.id)
+            await client.start_bridge_moh(bridge.id)
+        for _ in range(3):  # renewed every second for three seconds: it must stay
+            await asyncio.sleep(1)
+            await client.set_variable(start.channel.id, "TIMEOUT(absolute)", "3")
+        renewed_until = time.monotonic() + 3
+        await stream.stop()  # the service is gone
+        await task
+        assert await global_var(client, "E2E_T") is None, "left before the renewed lease ran out"
+        state, _ = await wait_global(client, "E2E_T", 6)
+        left_after = time.monotonic() - began
+        assert state == "Up" and await global_var(client, "E2E_AFTER") is None  # to T, not past Stasis()
+        assert renewed_until - began - 0.5 <= left_after <= renewed_until - began + 2.5, left_after
