@@ -46,6 +46,7 @@ BENCH_EVENTS = (
     "Event: DialEnd",
     "Event: Hangup",
     "Application: VoiceMail",  # the Newexten that starts the mailbox
+    "Application: AGI",  # each FastAGI connection a call opens (#12 item 9), on any of its channels
     "Event: OriginateResponse",  # panoramisk completes an async Originate with it
 )
 
@@ -60,6 +61,7 @@ class CallTrace:
     voicemail_at: float | None = None
     answered_at: float | None = None
     hung_up: float | None = None
+    agi: list[str] = field(default_factory=list)  # the scripts asked, one FastAGI connection each
 
 
 @dataclass
@@ -147,10 +149,17 @@ async def _drive(
     def on_event(message: Message) -> None:
         now = _event_time(message)
         uid = str(message.get("Uniqueid", ""))
+        name = message.event
+        if name == "Newexten" and message.get("Application") == "AGI":
+            # On the caller's channel (the steps, the hangup handler) or on the answering
+            # phone's (Dial's U()): the call's Linkedid is the caller's Uniqueid either way.
+            linked = by_channel.get(str(message.get("Linkedid", "")))
+            if linked is not None:
+                linked.agi.append(_agi_script(str(message.get("AppData", ""))))
+            return
         trace = by_channel.get(uid)
         if trace is None:
             return
-        name = message.event
         if name == "Newchannel" and trace.created is None:
             trace.created = now
         elif name == "DialBegin" and trace.first_dial is None:
@@ -216,6 +225,11 @@ def _event_time(message: Message) -> float:
         return time.time()
 
 
+def _agi_script(app_data: str) -> str:
+    """'agi://127.0.0.1:4700/step,<secret>,…' -> 'step'."""
+    return app_data.split(",", 1)[0].rsplit("/", 1)[-1]
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -234,6 +248,9 @@ def _summary(run: Run) -> dict[str, float]:
         if status == "NOANSWER"
     ]
     setup = [(t.first_dial - t.created) * 1000 for t in traces if t.first_dial and t.created]
+    # A call a phone answered, and one that ended in the mailbox (rang out or busy).
+    picked_up = [t for t in completed if t.answered_at is not None]
+    to_mailbox = [t for t in completed if t.answered_at is None]
     return {
         "calls": len(traces),
         "completed": len(completed),
@@ -247,7 +264,22 @@ def _summary(run: Run) -> dict[str, float]:
         "cpu_asterisk_s": run.cpu_asterisk_s,
         "rss_service_mb": run.rss_service_mb,
         "wall_s": run.wall_s,
+        "agi_per_answered_call": _mean([len(t.agi) for t in picked_up]),
+        "agi_per_unanswered_call": _mean([len(t.agi) for t in to_mailbox]),
     }
+
+
+def _mean(values: list[int]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def _scripts(run: Run) -> str:
+    """How often each FastAGI script was asked, over the run: 'step 1200, hangup 600'."""
+    counts: dict[str, int] = {}
+    for trace in run.traces.values():
+        for script in trace.agi:
+            counts[script] = counts.get(script, 0) + 1
+    return ", ".join(f"{script} {n}" for script, n in sorted(counts.items(), key=lambda item: -item[1])) or "none"
 
 
 async def _install_baseline(ami: AmiClient) -> None:
@@ -327,6 +359,12 @@ async def main(args: argparse.Namespace) -> int:
         for q in ("p50", "p99"):
             ratios = [_summary(r)[f"setup_{q}_ms"] / baseline[f"setup_{q}_ms"] for r in runs]
             print(f"{f'setup_{q}_x_baseline':22}" + "".join(f"{x:>12.2f}" for x in ratios))
+        # #12 item 9: the CPU a routed call costs the box (Asterisk and the service together)
+        # against the plain dialplan's Asterisk doing the same calls. Target: at most 1.5.
+        ratios = [(r.cpu_asterisk_s + r.cpu_service_s) / runs[-1].cpu_asterisk_s for r in runs]
+        print(f"{'cpu_sum_x_baseline':22}" + "".join(f"{x:>12.2f}" for x in ratios))
+        for r in runs[:-1]:
+            print(f"FastAGI connections, {r.name}: {_scripts(r)}")
     finally:
         ami.close()
         floor.terminate()
