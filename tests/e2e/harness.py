@@ -627,8 +627,8 @@ class RunningService:
     async def call(
         self, exten: str, *, inherit_agi: bool = True, variables: Mapping[str, str] | None = None, **how: Any
     ) -> CallerCall:
-        """Originate a caller to `exten` whose call (and every channel it dials, for Dial's
-        U() report) asks this service: `__ROUTING_AGI` is set on the call, so a concurrent
+        """Originate a caller to `exten` whose call (and every channel it dials, which inherits
+        the variable) asks this service: `__ROUTING_AGI` is set on the call, so a concurrent
         user of the sandbox who moves the global cannot take the call. `inherit_agi=False`
         sets it on the caller's channel only: then dialled devices use the global."""
         chosen = {"__ROUTING_AGI" if inherit_agi else "ROUTING_AGI": self.agi_url, **(variables or {})}
