@@ -141,12 +141,17 @@ def _config(tmp: Path, sandbox: lifecycle.RunningSandbox, port: int) -> Path:
     return path
 
 
-async def _drive(
-    ami: AmiClient, run: Run, context: str, calls: int, rate: float, concurrent: int, variables: dict[str, str]
-) -> None:
-    by_channel: dict[str, CallTrace] = {}
-    limit = asyncio.Semaphore(concurrent)
-    done_events: dict[str, asyncio.Event] = {}
+@dataclass
+class Tracked:
+    """The calls of every run, by the caller's channel id, with an event set at its hangup."""
+
+    by_channel: dict[str, CallTrace] = field(default_factory=dict)
+    done: dict[str, asyncio.Event] = field(default_factory=dict)
+
+
+def _watch(ami: AmiClient, tracked: Tracked) -> None:
+    """One event handler for the whole run (a handler per round would pile up)."""
+    by_channel, done_events = tracked.by_channel, tracked.done
 
     def on_event(message: Message) -> None:
         now = _event_time(message)
@@ -177,6 +182,20 @@ async def _drive(
             done_events[uid].set()
 
     ami.on_event("*", on_event)
+
+
+async def _drive(
+    ami: AmiClient,
+    tracked: Tracked,
+    run: Run,
+    context: str,
+    calls: int,
+    rate: float,
+    concurrent: int,
+    variables: dict[str, str],
+) -> None:
+    by_channel, done_events = tracked.by_channel, tracked.done
+    limit = asyncio.Semaphore(concurrent)
     serial = itertools.count()
     numbers = itertools.cycle(BEHAVIOURS)
 
@@ -348,25 +367,30 @@ async def main(args: argparse.Namespace) -> int:
                 raise SystemExit("routing run did not start")
             await asyncio.sleep(0.2)
         await _settled(service.pid)
-        runs = []
-        for name, context, variables in (
+        kinds = (
             ("routing", "routing-inbound", {"__ROUTING_AGI": f"agi://127.0.0.1:{port}"}),
             ("agi-floor", "routing-inbound", {"__ROUTING_AGI": f"agi://127.0.0.1:{floor_port}"}),
             ("baseline", "bench-baseline", {}),
-        ):
-            # Each run starts alike: no channels, empty mailboxes (a full one would answer the
-            # later runs with "mailbox full", and app_voicemail slows as messages pile up).
-            await asyncio.to_thread(lifecycle.reset, sandbox.settings)
-            if name == "baseline":
-                await _install_baseline(ami)
-            run = Run(name)
-            cpu_s, cpu_a, t0 = _cpu_seconds(service.pid), _cpu_seconds(asterisk_pid), time.monotonic()
-            await _drive(ami, run, context, args.calls, args.rate, args.max_concurrent, variables)
-            run.wall_s = time.monotonic() - t0
-            run.cpu_service_s = _cpu_seconds(service.pid) - cpu_s if name == "routing" else 0.0
-            run.cpu_asterisk_s = _cpu_seconds(asterisk_pid) - cpu_a
-            run.rss_service_mb = _peak_rss_mb(service.pid) if name == "routing" else 0.0
-            runs.append(run)
+        )
+        runs = [Run(name) for name, _, _ in kinds]
+        tracked = Tracked()
+        _watch(ami, tracked)
+        # With --rounds N each kind makes its calls in N parts, taking turns: whatever else the
+        # machine does meanwhile falls on the three alike, and the ratios are steadier.
+        per_round = [args.calls // args.rounds + (i < args.calls % args.rounds) for i in range(args.rounds)]
+        for calls in per_round:
+            for run, (name, context, variables) in zip(runs, kinds, strict=True):
+                # Each part starts alike: no channels, empty mailboxes (a full one would answer
+                # the later calls with "mailbox full", and app_voicemail slows as messages pile up).
+                await asyncio.to_thread(lifecycle.reset, sandbox.settings)
+                if name == "baseline":
+                    await _install_baseline(ami)  # the reset's dialplan reload removed it
+                cpu_s, cpu_a, t0 = _cpu_seconds(service.pid), _cpu_seconds(asterisk_pid), time.monotonic()
+                await _drive(ami, tracked, run, context, calls, args.rate, args.max_concurrent, variables)
+                run.wall_s += time.monotonic() - t0
+                run.cpu_service_s += _cpu_seconds(service.pid) - cpu_s if name == "routing" else 0.0
+                run.cpu_asterisk_s += _cpu_seconds(asterisk_pid) - cpu_a
+                run.rss_service_mb = _peak_rss_mb(service.pid) if name == "routing" else 0.0
         keys = list(_summary(runs[0]))
         print(f"{'':22}" + "".join(f"{r.name:>12}" for r in runs))
         for key in keys:
@@ -398,4 +422,7 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=600)
     parser.add_argument("--rate", type=float, default=10.0, help="calls started a second")
     parser.add_argument("--max-concurrent", type=int, default=100)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="make each kind's calls in this many parts, the kinds taking turns"
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))
