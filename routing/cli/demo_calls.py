@@ -15,9 +15,12 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from panoramisk.message import Message
 
 from routing.ami.client import AmiClient
 from routing.calllog import readable
@@ -29,6 +32,7 @@ from routing.policy.hours import OpenState, open_state
 from routing.policy.referral import Reason, Referral
 from routing.policy.steps import Finish, Voicemail
 from routing.sandbox.lifecycle import RunningSandbox
+from routing.service.asterisk_link import answer_report
 from routing.service.failsafe import FAMILY, TOKEN_KEY
 from routing.service.referrals import MemoryReferrals
 from routing.service.runner import Service
@@ -202,6 +206,10 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
     assert service.agi_address is not None
     ami = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
     await ami.connect()
+    if service.link is None:
+        # No AMI link of its own (its secret is not in the environment): the service hears who
+        # answered, the AMI UserEvent RoutingAnswered, through the demo's session instead.
+        ami.on_event("UserEvent", partial(_relay_answer, service))
     outcomes: list[ScenarioRun] = []
     try:
         await ami.set_global("ROUTING_AGI", f"agi://127.0.0.1:{service.agi_address[1]}")
@@ -232,6 +240,12 @@ async def run_demo(config: Config, sandbox: RunningSandbox, *, show: Any = print
         service.store.close()
         scratch.cleanup()
     return outcomes
+
+
+def _relay_answer(service: Service, message: Message) -> None:
+    answer = answer_report(message)
+    if answer is not None:
+        service.router.answered(*answer)
 
 
 async def _place_call(ami: AmiClient, service: Service, scenario: Scenario, number: int) -> None:

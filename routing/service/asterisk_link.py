@@ -12,6 +12,7 @@ from panoramisk.message import Message
 
 from routing.ami.client import AmiClient, AmiError, AmiTimeout
 from routing.calllog.events import LogId
+from routing.service import dialplan_variables as v
 from routing.service.device_states import DeviceStates
 from routing.service.failsafe import FAMILY
 
@@ -19,7 +20,9 @@ log = structlog.get_logger("routing.asterisk")
 
 
 class AsteriskLink:
-    EVENTS = ("DeviceStateChange", "UserEvent")  # all the service listens to (UserEvent: its own probe call)
+    # All the service listens to. UserEvent: its own probe call, and RoutingAnswered (a device
+    # answered a routed call, from Dial's U()).
+    EVENTS = ("DeviceStateChange", "UserEvent")
 
     def __init__(
         self,
@@ -29,8 +32,10 @@ class AsteriskLink:
         states: DeviceStates,
         on_channels: Callable[[set[str], float], None] | None = None,
         on_synced: Callable[[], None] | None = None,
+        on_answered: Callable[[str, str, str | None], None] | None = None,
     ):
-        """`on_synced()`: after every sync (each login, each config change)."""
+        """`on_synced()`: after every sync (each login, each config change).
+        `on_answered(caller uniqueid, answering channel, linkedid)`: UserEvent RoutingAnswered."""
         self._entries = entries
         self._on_channels = on_channels
         self._on_synced = on_synced
@@ -38,6 +43,9 @@ class AsteriskLink:
         self.states = states
         self._ami = ami_factory(self._logged_in)
         self._ami.on_event("DeviceStateChange", self._device_state)
+        self._on_answered = on_answered
+        if on_answered is not None:
+            self._ami.on_event("UserEvent", self._user_event)
         self._sync_task: asyncio.Task[None] | None = None
         self.synced = asyncio.Event()
 
@@ -65,6 +73,11 @@ class AsteriskLink:
 
     def _device_state(self, message: Message) -> None:
         self.states.update(str(message.get("Device", "")), str(message.get("State", "")))
+
+    def _user_event(self, message: Message) -> None:
+        answer = answer_report(message)
+        if answer is not None and self._on_answered is not None:
+            self._on_answered(*answer)
 
     async def _sync(self) -> None:
         wanted = self._entries()
@@ -119,3 +132,15 @@ class AsteriskLink:
             reply = await self._ami.action({"Action": "Getvar", "Variable": f"DEVICE_STATE({device})"})
             if isinstance(reply, Message):
                 self.states.update(device, str(reply.get("Value", "UNKNOWN")))
+
+
+def answer_report(message: Message) -> tuple[str, str, str | None] | None:
+    """UserEvent RoutingAnswered (routing-answered, on the answering channel) as (the caller's
+    uniqueid, the answering channel, the call's linkedid); None for any other event."""
+    if message.get("UserEvent") != v.USER_EVENT_ANSWERED:
+        return None
+    caller = str(message.get(v.ANSWERED_CALLER, ""))
+    if not caller:
+        return None
+    linkedid = message.get("Linkedid")
+    return caller, str(message.get("Channel", "")), str(linkedid) if linkedid else None

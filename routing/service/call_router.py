@@ -113,7 +113,9 @@ class CallRouter:
                 return await self._start(request)
             return await self._next(request, event, _arg(args, v.ARG_DETAIL))
         if script == v.SCRIPT_ANSWERED:
-            self._answered(_arg(args, 0), request.channel)
+            # The dialplan reports an answer over AMI now (UserEvent RoutingAnswered); a
+            # dialplan installed before that still asks here, and is served the same.
+            self.answered(_arg(args, 0), request.channel)
             return {}
         if script == v.SCRIPT_HANGUP:
             self._hangup(request.uniqueid, _arg(args, v.ARG_DETAIL))
@@ -194,19 +196,29 @@ class CallRouter:
             engine_event, rang_s = Event(EventKind.FAILED, now), None
         return await self._feed(active, step, engine_event, rang_s, detail)
 
-    def _answered(self, uniqueid: str, channel: str) -> None:
+    def answered(self, uniqueid: str, channel: str, linkedid: str | None = None) -> None:
+        """A device answered the call whose caller's channel is `uniqueid`; `channel` is the
+        answering one. Reported as it happens (AMI UserEvent RoutingAnswered from Dial's U(),
+        or the FastAGI script `answered`), so the log and the store have the answer while the
+        conversation goes on; a report that comes after the call's end, or that names another
+        call (`linkedid`), changes nothing."""
         active = self.calls.get(uniqueid)
         if active is None or not isinstance(active.flow.step, Ring):
             return
+        if linkedid is not None and linkedid != active.call_id:
+            return
         now = self._clock()
         step = active.flow.step
-        if step.mobile is not None and channel.startswith(step_codec.MOBILE_LEG):
-            # R14/R20: the call went on to the approved mobile (after the key press): a cost.
-            emit(active.log, MobileForward(person=step.target, rules=["R14", "R20"]))
+        self._log_mobile_forward(active, step, channel)
         self._record_ring_result(
             active, step, Event(EventKind.ANSWERED, now), (now - active.step_started).total_seconds()
         )
         active.flow.feed(Event(EventKind.ANSWERED, now))
+
+    def _log_mobile_forward(self, active: ActiveCall, step: Ring, channel: str) -> None:
+        if step.mobile is not None and channel.startswith(step_codec.MOBILE_LEG):
+            # R14/R20: the call went on to the approved mobile (after the key press): a cost.
+            emit(active.log, MobileForward(person=step.target, rules=["R14", "R20"]))
 
     def _hangup(self, uniqueid: str, detail: str) -> None:
         active = self.calls.pop(uniqueid, None)
@@ -220,7 +232,10 @@ class CallRouter:
             if isinstance(step, Ring):
                 dialled, rang_s = step_codec.dial_result(detail, active.step_started, now)
                 if dialled.kind is EventKind.ANSWERED:
-                    event = dialled  # answered, and the U() report did not reach us
+                    # Answered, and the report from Dial's U() did not reach us before the end
+                    # (AMI down, or a short call): the hangup carries the answer and who took it.
+                    event = dialled
+                    self._log_mobile_forward(active, step, step_codec.answering_channel(detail))
                 self._record_ring_result(active, step, event, rang_s)
             active.flow.feed(event)
         self._end(active, now, Ending.HANGUP)

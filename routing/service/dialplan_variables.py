@@ -12,7 +12,8 @@ from typing import Final
 
 # AGI scripts (the path after agi://host:port/)
 SCRIPT_STEP: Final = "step"  # what next? (at the start and after each step)
-SCRIPT_ANSWERED: Final = "answered"  # a ringing device answered (Dial's U() on the callee)
+# a ringing device answered: kept for a dialplan installed before USER_EVENT_ANSWERED
+SCRIPT_ANSWERED: Final = "answered"
 SCRIPT_HANGUP: Final = "hangup"  # the caller's channel hung up (hangup handler)
 SCRIPT_FEATURE: Final = "feature"  # a feature code from an internal phone: (code, extension)
 SCRIPT_OUTBOUND: Final = "outbound"  # an internal phone dials out: (number, extension, linkedid)
@@ -20,9 +21,17 @@ SCRIPT_OUTBOUND: Final = "outbound"  # an internal phone dials out: (number, ext
 SCRIPT_NOT_PLAYED: Final = "not_played"
 SCRIPT_PROBE: Final = "probe"  # routing doctor's probe call (routing-doctor): play this prompt
 
+# AMI UserEvent from Dial's U() on the answering channel (routing-answered): a device answered.
+# The event's own Channel and Linkedid are the answering channel's (Linkedid = the call's id);
+# ANSWERED_CALLER is the caller's UNIQUEID, the service's key for the call. An event, not a
+# FastAGI connection: an answered call costs Asterisk one connection less (#12 item 9).
+USER_EVENT_ANSWERED: Final = "RoutingAnswered"
+ANSWERED_CALLER: Final = "Caller"
+
 # Set by the dialplan before it asks (AGI arguments, in this order)
 ARG_EVENT: Final = 0  # start | dial | play | voicemail | read
-ARG_DETAIL: Final = 1  # DIALSTATUS/RING_AT/ANSWERED_AT (epoch s), PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit
+# DIALSTATUS/RING_AT/ANSWERED_AT (epoch s)/DIALEDPEERNAME, PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit
+ARG_DETAIL: Final = 1
 ARG_LINKEDID: Final = 2
 ARG_INTERNAL: Final = 3  # 1 for routing-internal
 ARG_CALLERPRES: Final = 4  # CALLERID(num-pres): prohib… means a hidden number

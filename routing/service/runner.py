@@ -184,6 +184,7 @@ class Service:
             self.device_states,
             self.router.forget_gone_channels,
             on_synced=self._check_installation,
+            on_answered=self.router.answered,
         )
         try:
             await self.link.start()

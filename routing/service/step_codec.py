@@ -109,19 +109,26 @@ class DialplanResultError(ValueError):
 
 
 def dial_result(detail: str, started: datetime, now: datetime) -> tuple[Event, float | None]:
-    """DIALSTATUS/RING_AT/ANSWERED_AT -> the event, and seconds it rang if Asterisk said.
+    """DIALSTATUS/RING_AT/ANSWERED_AT[/DIALEDPEERNAME] -> the event, and seconds it rang if
+    Asterisk said.
 
     RING_AT and ANSWERED_AT are Asterisk's own clock (epoch seconds with ms, set by the
     dialplan when the ring began and when a device answered): an answer is dated when it
     happened, not when the conversation ended, even if the answered report was lost."""
-    status, _, times = detail.partition("/")
-    ring_at_text, _, answered_at_text = times.partition("/")
+    status, ring_at_text, answered_at_text, _ = [*detail.split("/", 3), "", "", ""][:4]
     kind = dial_status(status)
     ring_at, answered_at = _epoch(ring_at_text), _epoch(answered_at_text)
     if kind is EventKind.ANSWERED and ring_at is not None and answered_at is not None:
         ring_s = max(0.0, answered_at - ring_at)
         return Event(kind, started + timedelta(seconds=ring_s)), ring_s
     return Event(kind, now), None
+
+
+def answering_channel(detail: str) -> str:
+    """The channel that answered (Dial's DIALEDPEERNAME, the dial result's fourth field; a
+    channel name has slashes of its own), or ''."""
+    parts = detail.split("/", 3)
+    return parts[3] if len(parts) == 4 else ""
 
 
 def _epoch(text: str) -> float | None:

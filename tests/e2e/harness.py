@@ -48,12 +48,14 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 import yaml
+from panoramisk.message import Message
 from structlog.typing import FilteringBoundLogger
 
 from routing.ami.backoff import Backoff
@@ -65,6 +67,7 @@ from routing.config.load import load_config_text
 from routing.config.schema import Config
 from routing.policy.referral import Referral
 from routing.sandbox import RunningSandbox
+from routing.service.asterisk_link import answer_report
 from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
 from routing.service.failsafe import TOKEN_KEY
 from routing.service.prompts import Prompts
@@ -624,8 +627,8 @@ class RunningService:
     async def call(
         self, exten: str, *, inherit_agi: bool = True, variables: Mapping[str, str] | None = None, **how: Any
     ) -> CallerCall:
-        """Originate a caller to `exten` whose call (and every channel it dials, for Dial's
-        U() report) asks this service: `__ROUTING_AGI` is set on the call, so a concurrent
+        """Originate a caller to `exten` whose call (and every channel it dials, which inherits
+        the variable) asks this service: `__ROUTING_AGI` is set on the call, so a concurrent
         user of the sandbox who moves the global cannot take the call. `inherit_agi=False`
         sets it on the caller's channel only: then dialled devices use the global."""
         chosen = {"__ROUTING_AGI" if inherit_agi else "ROUTING_AGI": self.agi_url, **(variables or {})}
@@ -686,9 +689,19 @@ async def start_service(
     await service.start()
     if ami_login is None:
         await ami.db_put(FAILSAFE_FAMILY, TOKEN_KEY, service.agi_token)
+        # Asterisk reports an answer as the AMI UserEvent RoutingAnswered, which the service's
+        # own link hears: without the link, the harness's session passes the real event on to
+        # the router, as the link would (call.answered is then logged while the call goes on).
+        ami.client.on_event("UserEvent", partial(_relay_answer, service))
     running = RunningService(service, log, clock, ami, linked=ami_login is not None)
     await ami.set_global("ROUTING_AGI", running.agi_url)
     return running
+
+
+def _relay_answer(service: Service, message: Message) -> None:
+    answer = answer_report(message)
+    if answer is not None:
+        service.router.answered(*answer)
 
 
 # --- what the tests check of a call (shared by the test modules) -------------------------------

@@ -83,8 +83,10 @@ async def test_r1_r2_unanswered_person_rings_the_limit_then_cover_answers(routin
     assert float(ring_at) == pytest.approx(time.time(), abs=60)
     # … and after an answered one, the ring of that Dial (Dial's own DIALEDTIME_MS and
     # ANSWEREDTIME_MS are the caller channel's age and up time, not this Dial's: not used).
-    status, ring_at, answered_at = agi_requests(call, "hangup")[0][1].split("/")
-    assert status == "ANSWER"
+    # (reported by the hangup handler: the dialplan does not ask after an answered Dial), and
+    # who answered (DIALEDPEERNAME, a channel name with a slash of its own).
+    status, ring_at, answered_at, answerer = agi_requests(call, "hangup")[0][1].split("/", 3)
+    assert status == "ANSWER" and answerer.startswith("Local/answer1-soc2@sandbox-phones-")
     assert float(answered_at) - float(ring_at) == pytest.approx(cover.seconds, abs=0.3)
 
     # The service's log: call_id is the linkedid of the call; one line per step and result.

@@ -14,9 +14,11 @@ from typing import Any
 from routing.agi.protocol import AgiRequest
 from routing.calllog.setup import configure_logging
 from routing.config.schema import Config
+from routing.policy.call import EventKind
 from routing.policy.directory import Directory
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
+from routing.service import step_codec
 from routing.service.call_router import CallRouter
 from routing.service.prompts import Prompts
 from routing.service.referrals import MemoryReferrals
@@ -362,3 +364,76 @@ async def test_the_store_is_read_and_written_off_the_event_loop_while_a_call_wai
     loop_thread = threading.get_ident()
     assert len(noting.threads) == 2 and loop_thread not in noting.threads
     assert h.named("callback.requested")[0]["callback_id"] == 7
+
+
+# --- #12 item 9: the answer reported over AMI, the Dial's result with the hangup -------------------
+
+
+def with_mobile() -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data["people"][0]["forward_to_mobile"] = {"approved_by": "Verksamhetschef", "approved_on": "2026-03-01"}
+    return data
+
+
+async def test_an_answer_reported_over_ami_is_logged_at_once_and_the_hangup_ends_the_call(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.clock.advance(6)
+    h.router.answered(UNIQUEID, "PJSIP/5001-00000003", "linked.1")  # UserEvent RoutingAnswered
+    answered = h.named("call.answered")[0]
+    assert (answered["by"], answered["wait_s"], answered["rings"]) == ("soc1", 6.0, 1)
+    assert h.named("call.end") == []  # the conversation goes on; the store has the answer already
+    h.clock.advance(60)
+    # The dialplan does not ask after an answered Dial: the hangup handler reports it.
+    await h.script("hangup", "start", "ANSWER/1795816900.000/1795816906.000/PJSIP/5001-00000003")
+    assert len(h.named("call.answered")) == 1
+    (end,) = h.named("call.end")
+    assert (end["outcome"], end["by"], end["wait_s"], end["duration_s"]) == ("answered", "soc1", 6.0, 66.0)
+
+
+async def test_an_answer_over_ami_naming_another_call_or_coming_after_the_end_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path)
+    await h.step("start")
+    h.router.answered(UNIQUEID, "PJSIP/5001-00000003", "another.call")
+    assert h.named("call.answered") == []
+    h.clock.advance(8)
+    await h.script("hangup", "start", "ANSWER/1795816900.000/1795816907.000/PJSIP/5001-00000003")
+    h.router.answered(UNIQUEID, "PJSIP/5001-00000003", "linked.1")  # late: the call has ended
+    assert [a["wait_s"] for a in h.named("call.answered")] == [7.0]  # dated by Asterisk's clock
+    assert [e["outcome"] for e in h.named("call.end")] == ["answered"]
+
+
+async def test_r14_r20_the_mobile_taking_the_call_is_logged_from_the_answer_report_or_from_the_hangup(
+    tmp_path: Path,
+) -> None:
+    live = Harness(tmp_path, config=with_mobile())
+    assert "Local/mobile@routing-mobile" in (await live.step("start"))["ROUTING_DIAL"]
+    live.router.answered(UNIQUEID, "Local/mobile@routing-mobile-00000004;1", "linked.1")
+    assert [f["person"] for f in live.named("mobile.forward")] == ["soc1"]
+    await live.script("hangup", "start", "ANSWER/1795816900.000/1795816907.000/Local/mobile@routing-mobile-00000004;1")
+    assert len(live.named("mobile.forward")) == 1
+
+    # No answer report reached the service (AMI down): the hangup says who answered.
+    late = Harness(tmp_path, config=with_mobile())
+    await late.step("start")
+    await late.script("hangup", "start", "ANSWER/1795816900.000/1795816907.000/Local/mobile@routing-mobile-00000005;1")
+    assert [f["person"] for f in late.named("mobile.forward")] == ["soc1"]
+    assert late.named("call.end")[0]["outcome"] == "answered"
+
+    desk = Harness(tmp_path, config=with_mobile())
+    await desk.step("start")
+    await desk.script("hangup", "start", "ANSWER/1795816900.000/1795816907.000/PJSIP/5001-00000006")
+    assert desk.named("mobile.forward") == []
+
+
+def test_dial_result_reads_the_answering_channel_whose_name_has_slashes_of_its_own() -> None:
+    started = at("2026-12-01 10:15")
+    event, rang = step_codec.dial_result("ANSWER/100.000/107.500/Local/mobile@routing-mobile-1;1", started, started)
+    assert (event.kind, rang, event.at) == (EventKind.ANSWERED, 7.5, started + timedelta(seconds=7.5))
+    assert step_codec.answering_channel("ANSWER/100.000/107.500/Local/mobile@routing-mobile-1;1") == (
+        "Local/mobile@routing-mobile-1;1"
+    )
+    assert step_codec.answering_channel("NOANSWER/100.000/") == ""
+    assert step_codec.dial_result("NOANSWER/100.000/", started, started)[0].kind is EventKind.NO_ANSWER
