@@ -86,7 +86,7 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _config(tmp: Path, sandbox: lifecycle.RunningSandbox, port: int) -> Path:
+def _config(tmp: Path, sandbox: lifecycle.RunningSandbox, port: int, store_url: str | None = None) -> Path:
     secret = tmp / "ami.secret"
     secret.write_text(sandbox.ami_secret)
     secret.chmod(0o600)
@@ -131,7 +131,7 @@ def _config(tmp: Path, sandbox: lifecycle.RunningSandbox, port: int) -> Path:
         ],
         "people": people,
         "prompts": {"dir": "/var/lib/routing/prompts"},
-        "store": {"url": f"sqlite:///{(tmp / 'routing.db').as_posix().lstrip('/')}"},
+        "store": {"url": store_url or f"sqlite:///{(tmp / 'routing.db').as_posix().lstrip('/')}"},
         # info, as a site runs it: every call event is written to the log and the store, so the
         # service's CPU includes what it costs to keep the record (#12 item 9).
         "logging": {"file": str(tmp / "routing.log"), "level": "info"},
@@ -344,7 +344,7 @@ async def main(args: argparse.Namespace) -> int:
     asterisk_pid = sandbox.pid
     tmp = Path(tempfile.mkdtemp(prefix="routing-bench-"))
     port = 4700 + os.getpid() % 200
-    config = _config(tmp, sandbox, port)
+    config = _config(tmp, sandbox, port, args.store)
     env = {**os.environ, "ROUTING_ARI_PASSWORD": "unused"}
     service = subprocess.Popen([sys.executable, "-m", "routing", "run", "--config", str(config)], env=env)
     floor_port = port + 1
@@ -424,5 +424,8 @@ if __name__ == "__main__":
     parser.add_argument("--max-concurrent", type=int, default=100)
     parser.add_argument(
         "--rounds", type=int, default=1, help="make each kind's calls in this many parts, the kinds taking turns"
+    )
+    parser.add_argument(
+        "--store", metavar="URL", help="the service's store (default: a SQLite file); e.g. an empty PostgreSQL database"
     )
     sys.exit(asyncio.run(main(parser.parse_args())))
