@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
@@ -126,9 +127,10 @@ class SwitchboardApi:
 
     @staticmethod
     def _same_origin(request: web.Request) -> None:
-        """A browser names the page a request comes from: another site's is refused."""
+        """A browser names the page a request comes from: another site's is refused. The host is
+        compared, not the scheme: behind a TLS proxy the page is https and this server http."""
         origin = request.headers.get("Origin")
-        if origin is not None and origin != f"{request.scheme}://{request.host}":
+        if origin is not None and urlsplit(origin).netloc != request.host:
             log.warning(LogId.OPERATOR_REFUSED, path=request.path, why="cross-site request", origin=origin)
             raise _json_error(web.HTTPForbidden, "a request from another site")
 
