@@ -16,18 +16,7 @@ from routing.config.secrets import SecretMissing, read_secret
 from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.store import StoreError, open_store
-
-STATE_WORDS = {
-    "NOT_INUSE": "free",
-    "INUSE": "in a call",
-    "BUSY": "busy",
-    "RINGING": "ringing",
-    "RINGINUSE": "ringing, in a call",
-    "ONHOLD": "on hold",
-    "UNAVAILABLE": "not registered",
-    "INVALID": "unknown device",
-    "UNKNOWN": "unknown",
-}
+from routing.switchboard.directory_view import STATE_WORDS
 
 
 async def _states(config: Config, secret: str, devices: list[str]) -> dict[str, str]:
