@@ -158,7 +158,9 @@ class SwitchboardApi:
         session = self.sessions.start(operator.id)
         log.info(LogId.OPERATOR_LOGIN, operator=operator.id)
         response = web.json_response(self._me_of(session))
-        response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", path="/")
+        # Secure when the browser's page is https (directly, or through a TLS proxy that says so).
+        secure = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+        response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", path="/", secure=secure)
         return response
 
     async def _logout(self, request: web.Request) -> web.Response:

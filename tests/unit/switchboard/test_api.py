@@ -190,3 +190,12 @@ async def test_the_stream_tells_of_phone_states_and_referrals_and_closes_at_logo
                 pass
             closing = await stream.receive(timeout=2)
             assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 4001
+
+
+async def test_the_cookie_is_secure_behind_a_tls_proxy(served: Served) -> None:
+    async with served.session() as client:
+        body = {"operator": "eva", "password": PASSWORD}
+        async with client.post("/api/login", json=body) as plain:
+            assert "Secure" not in plain.headers["Set-Cookie"] and "HttpOnly" in plain.headers["Set-Cookie"]
+        async with client.post("/api/login", json=body, headers={"X-Forwarded-Proto": "https"}) as proxied:
+            assert "Secure" in proxied.headers["Set-Cookie"] and "SameSite=Strict" in proxied.headers["Set-Cookie"]
