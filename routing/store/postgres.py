@@ -50,7 +50,10 @@ class PostgresStore(Store):
         return f"FLOOR({column} + 0.5)"
 
     def close(self) -> None:
-        self._db.close()
+        # Under the lock: a worker thread (the follow-up round) may be in a transaction, and
+        # closing a connection under it crashes the interpreter (seen in CI, SQLite).
+        with self._lock:
+            self._db.close()
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         try:
