@@ -145,12 +145,12 @@ class SwitchboardApi:
             raise _json_error(web.HTTPTooManyRequests, "too many wrong passwords: wait five minutes")
         path = Path(self._directory().config.switchboard.accounts_file)
         try:
-            accounts = await store_io(_ALWAYS_OFF_LOOP, partial(read_accounts, path))
+            accounts = await asyncio.to_thread(read_accounts, path)
         except AccountsError as exc:
             log.error(exc.log_id, error=str(exc))
             raise _json_error(web.HTTPServiceUnavailable, "the operators' accounts cannot be read") from exc
         # argon2 takes tens of milliseconds: off the loop, where calls are answered.
-        right = await store_io(_ALWAYS_OFF_LOOP, partial(verify, accounts, operator_id, password))
+        right = await asyncio.to_thread(verify, accounts, operator_id, password)
         if operator is None or not right:
             self.sessions.failed(operator_id)
             log.warning(LogId.OPERATOR_LOGIN_FAILED, operator=operator_id, why="unknown operator or wrong password")
@@ -321,13 +321,6 @@ async def _drain(ws: web.WebSocketResponse) -> None:
     """The page sends nothing the service acts on; reading notices when it goes."""
     async for _ in ws:
         pass
-
-
-class _OffLoop:
-    io_off_loop = True
-
-
-_ALWAYS_OFF_LOOP = _OffLoop()  # for work that is slow wherever it runs (argon2, a file read)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
