@@ -15,7 +15,7 @@ from routing.policy.hours import OpenState
 from routing.policy.planner import Plan, plan_call
 from routing.policy.referral import Referral, parse_reason, parse_until
 from routing.policy.state import RoutingState
-from routing.policy.steps import CallbackOffer, Message, PlannedStep, Ring, StepKind, Voicemail
+from routing.policy.steps import CallbackOffer, Message, PlannedStep, Queue, Ring, StepKind, Voicemail
 
 _STATE_TEXT = {
     OpenState.OPEN: "open: inside the hours that apply",
@@ -30,6 +30,12 @@ def describe_step(step: PlannedStep) -> str:
         devices = " + ".join(step.devices)
         mobile = " (desk and approved mobile together; the mobile must press 1)" if step.mobile_leg else ""
         return f"ring {kind} {step.target}: {devices}{mobile}, at most {step.timeout_s:g} s"
+    if isinstance(step, Queue):
+        fallback = " + ".join(step.fallback.devices)
+        return (
+            f"wait in the switchboard's queue for an operator, ringing, at most {step.timeout_s:g} s"
+            f" (queue not served: ring {fallback} instead, at most {step.fallback.timeout_s:g} s)"
+        )
     if isinstance(step, Message):
         source = f"prompt '{step.prompt}', else spoken" if step.prompt else "spoken"
         return f'{kind} message ({source}): "{step.text}"'
@@ -56,7 +62,7 @@ def explain(plan: Plan, *, mask: bool = True, zone_name: str = "") -> str:
     for number, step in enumerate(plan.steps, start=1):
         lines.append(f"{number:>2}. {describe_step(step)}  [{' '.join(step.rules)}]")
         lines.append(f"    {_on_result(step, number, len(plan.steps))}")
-        if isinstance(step, Ring) and first_answer is None:
+        if isinstance(step, Ring | Queue) and first_answer is None:
             ringing += step.timeout_s
         if first_answer is None and (
             isinstance(step, Voicemail | CallbackOffer)
@@ -81,6 +87,8 @@ def _on_result(step: PlannedStep, number: int, total: int) -> str:
     if isinstance(step, Message):
         answered = " (counts as answered, R2)" if step.kind is StepKind.REFERRAL else ""
         return f"after the message{answered}: {after}"
+    if isinstance(step, Queue):
+        return f"an operator answers: connected (answered); nobody within the timeout: {after}"
     if isinstance(step, Voicemail):
         return f"message left: done (voicemail); mailbox fails: {after}"
     return f"press {step.digit}: callback booked (callback); no key: {after}"

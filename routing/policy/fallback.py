@@ -9,7 +9,7 @@ from routing.config.schema import FallbackItem
 from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.policy.state import RoutingState
-from routing.policy.steps import CallbackOffer, PlannedStep, Ring, StepKind, Voicemail
+from routing.policy.steps import CallbackOffer, PlannedStep, Queue, Ring, StepKind, Voicemail
 
 
 @dataclass
@@ -82,11 +82,22 @@ class Chain:
         return tuple(p for p in self.directory.members[unit] if self.state.referral(p, self.at) is None)
 
     def ring_switchboard(self, why: str) -> None:
+        """The switchboard answers: with operators configured (#13), the caller waits in its
+        queue (R1: no longer than the queue's timeout); else its phone rings (R1)."""
         board = self.directory.config.switchboard
-        self.ring(
-            Ring(
-                StepKind.SWITCHBOARD, board.extension, (board.device,), self.directory.ring_timeout_s, ("R1", "R2"), why
-            )
+        ring = Ring(
+            StepKind.SWITCHBOARD, board.extension, (board.device,), self.directory.ring_timeout_s, ("R1", "R2"), why
+        )
+        if not board.operators:
+            self.ring(ring)
+            return
+        if any(isinstance(step, Queue) for step in self.steps):
+            self.notes.append("the switchboard's queue has been planned already: not twice")
+            return
+        timeout = board.queue_timeout_s if board.queue_timeout_s is not None else self.directory.ring_timeout_s
+        self.rung.add(board.device)  # the queue's fallback rings it: never again after
+        self.steps.append(
+            Queue(StepKind.SWITCHBOARD, board.extension, timeout, ring, ("R1", "R2"), f"{why}: its queue")
         )
 
     def voicemail(self, mailbox: str | None, target: str, why: str, rules: tuple[str, ...] = ("R2",)) -> None:

@@ -19,6 +19,7 @@ from routing.policy.steps import (
     Message,
     Outcome,
     PlannedStep,
+    Queue,
     Ring,
     Step,
     StepKind,
@@ -50,9 +51,10 @@ class _Action(Enum):
     VOICEMAIL_DONE = "voicemail_done"
     CHOICE = "choice"  # a digit at the callback offer: accepted or not
     HANGUP = "hangup"
+    FALLBACK = "fallback"  # the switchboard's queue could not be served: ring its phones instead
 
 
-_RING, _MESSAGE, _VOICEMAIL, _OFFER = Ring, Message, Voicemail, CallbackOffer
+_RING, _MESSAGE, _VOICEMAIL, _OFFER, _QUEUE = Ring, Message, Voicemail, CallbackOffer, Queue
 _TRANSITIONS: dict[tuple[type, EventKind], _Action] = {
     (_RING, EventKind.RINGING): _Action.STAY,
     (_RING, EventKind.ANSWERED): _Action.ANSWERED,
@@ -69,6 +71,10 @@ _TRANSITIONS: dict[tuple[type, EventKind], _Action] = {
     (_OFFER, EventKind.NO_ANSWER): _Action.NEXT,
     (_OFFER, EventKind.COMPLETED): _Action.NEXT,
     (_OFFER, EventKind.FAILED): _Action.NEXT,
+    (_QUEUE, EventKind.RINGING): _Action.STAY,
+    (_QUEUE, EventKind.ANSWERED): _Action.ANSWERED,  # an operator's phone answered
+    (_QUEUE, EventKind.NO_ANSWER): _Action.NEXT,  # the queue's timeout: the switchboard's own chain
+    (_QUEUE, EventKind.FAILED): _Action.FALLBACK,
 }
 
 
@@ -131,8 +137,12 @@ class Flow:
             raise FlowError(f"a {step.kind} step cannot end with {event.kind}")
         if action is _Action.STAY:
             return step
+        if action is _Action.FALLBACK:
+            assert isinstance(step, Queue)
+            self._step = step.fallback  # R3: the switchboard's phones, then on down the plan
+            return self._step
         if action is _Action.ANSWERED:
-            assert isinstance(step, Ring)
+            assert isinstance(step, Ring | Queue)
             outcome = Outcome.COVER if step.kind is StepKind.COVER else Outcome.ANSWERED
             self._reach(outcome, event.at, step.target, step)
             return self._finish(outcome, event.at)

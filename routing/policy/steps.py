@@ -93,6 +93,22 @@ class CallbackOffer:
 
 
 @dataclass(frozen=True)
+class Queue:
+    """Wait in the switchboard's queue for an operator (#13), hearing ringing, for at most
+    `timeout_s` (switchboard.queue_timeout_s, by default the ring limit: R1); then the plan goes
+    on (the switchboard's voicemail or callback: R2/R3). Should the queue not be served (the
+    service's ARI link is down, its lease on the caller ran out), `fallback` rings the
+    switchboard's own phones instead, within the ring limit (R3)."""
+
+    kind: StepKind  # always SWITCHBOARD
+    target: str  # the switchboard's extension
+    timeout_s: float
+    fallback: Ring
+    rules: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
 class Finish:
     """The flow is over; the adapter hangs up or leaves the bridged call alone."""
 
@@ -101,5 +117,5 @@ class Finish:
     wait_s: float | None  # seconds until the caller got an R2 answer; None without one
 
 
-PlannedStep = Ring | Message | Voicemail | CallbackOffer
+PlannedStep = Ring | Queue | Message | Voicemail | CallbackOffer
 Step = PlannedStep | Finish

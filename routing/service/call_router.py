@@ -41,7 +41,7 @@ from routing.policy.flow import Ending, Flow, FlowError
 from routing.policy.planner import Plan, plan_call
 from routing.policy.ring_limit import rings_heard
 from routing.policy.state import RoutingState
-from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Ring, Step, StepKind, Voicemail
+from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Queue, Ring, Step, StepKind, Voicemail
 from routing.policy.violations import Violation, overlong_ring, unanswered
 from routing.service import dialplan_variables as v
 from routing.service import step_codec
@@ -59,6 +59,7 @@ class CallbackStore(Protocol):
 log = structlog.get_logger("routing.calls")
 T = TypeVar("T")
 
+QUEUE_LEASE_S = 4.0  # the switchboard's lease on a caller in its queue (#13, R3): see docs/switchboard.md
 FORGET_AFTER = timedelta(hours=8)  # a call whose hangup never reached us is dropped after this
 
 
@@ -78,6 +79,9 @@ class ActiveCall:
     registered_at: float = 0.0  # the event loop's clock when the call began (not the policy clock)
     ended: bool = False
     log: Any = field(default=None)
+    # What happened so far, in words for the switchboard's operators ("Anna Lindqvist (5001): no
+    # answer after 5 signals"): shown beside the call in the queue (#13).
+    history: list[str] = field(default_factory=list)
 
 
 class CallRouter:
@@ -92,8 +96,12 @@ class CallRouter:
         callbacks: CallbackStore | None = None,
         device_states: DeviceStates | None = None,
         instance: str = "",
+        on_hangup: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_hangup(uniqueid)`: every caller's hangup, known call or not (the switchboard
+        forgets its callers so)."""
         self.directory = directory
+        self.on_hangup = on_hangup
         self._instance = instance  # this service's id: a call it leaves open is ended by another
         self._referrals = referrals
         self._callbacks = callbacks
@@ -196,7 +204,7 @@ class CallRouter:
             engine_event, rang_s = Event(EventKind.FAILED, now), None
         return await self._feed(active, step, engine_event, rang_s, detail)
 
-    def answered(self, uniqueid: str, channel: str, linkedid: str | None = None) -> None:
+    def answered(self, uniqueid: str, channel: str, linkedid: str | None = None, *, by: str | None = None) -> None:
         """A device answered the call whose caller's channel is `uniqueid`; `channel` is the
         answering one. Reported as it happens (AMI UserEvent RoutingAnswered from Dial's U(),
         or the FastAGI script `answered`), so the log and the store have the answer while the
@@ -221,6 +229,8 @@ class CallRouter:
             emit(active.log, MobileForward(person=step.target, rules=["R14", "R20"]))
 
     def _hangup(self, uniqueid: str, detail: str) -> None:
+        if self.on_hangup is not None:
+            self.on_hangup(uniqueid)
         active = self.calls.pop(uniqueid, None)
         if active is None:
             return
@@ -247,6 +257,8 @@ class CallRouter:
     ) -> Mapping[str, str]:
         if isinstance(step, Ring):
             self._record_ring_result(active, step, event, rang_s)
+        elif isinstance(step, Queue):
+            self._record_queue_result(active, step, event)
         elif isinstance(step, Message | CallbackOffer):
             self._record_message_result(active, step, event, detail)
         try:
@@ -283,6 +295,10 @@ class CallRouter:
         if isinstance(step, Finish):
             return step_codec.finish_variables(step)
         logged = CallStep(step=step.kind.value, target=step.target, rules=list(step.rules))
+        if isinstance(step, Queue):
+            logged = replace(logged, timeout_s=step.timeout_s)
+            emit(active.log, logged)
+            return step_codec.queue_variables(step, active.flow.plan.call.called, QUEUE_LEASE_S)
         if isinstance(step, Ring):
             logged = replace(logged, devices=list(step.devices), timeout_s=step.timeout_s)
             guard = ""
@@ -331,11 +347,34 @@ class CallRouter:
         if referral is not None:
             until = referral.until.isoformat() if referral.until is not None else None
             emit(active.log, CallReferral(person=step.target, reason=referral.reason.value, until=until))
+            person = self.directory.people.get(step.target)
+            back = f", back {until}" if until else ""
+            active.history.append(
+                f"{person.name if person else step.target}: referral heard ({referral.reason.value}{back})"
+            )
+
+    def _record_queue_result(self, active: ActiveCall, step: Queue, event: Event) -> None:
+        """The queue's timeout ran out (R1: no answer), or it could not be served (its fallback,
+        the switchboard's phones, rings next)."""
+        waited = (event.at - active.step_started).total_seconds()
+        if event.kind is EventKind.NO_ANSWER:
+            rings = rings_heard(waited, self.directory.config.ring.ring_period_s)
+            emit(active.log, CallNoAnswer(target=step.target, rings=rings, rang_s=round(waited, 3)))
+            active.history.append(f"the switchboard's queue: nobody answered within {step.timeout_s:g} s")
+        elif event.kind is EventKind.FAILED:
+            emit(active.log, CallUnavailable(target=step.target, status="queue_unserved"))
 
     def _record_ring_result(self, active: ActiveCall, step: Ring, event: Event, rang_s: float | None) -> None:
         period = self.directory.config.ring.ring_period_s
         rang = rang_s if rang_s is not None else (event.at - active.step_started).total_seconds()
         rings = rings_heard(rang, period)
+        said = self._said(step)
+        if event.kind is EventKind.NO_ANSWER:
+            active.history.append(f"{said}: no answer after {rings} signals")
+        elif event.kind is EventKind.BUSY:
+            active.history.append(f"{said}: busy")
+        elif event.kind in (EventKind.UNAVAILABLE, EventKind.FAILED):
+            active.history.append(f"{said}: not reachable")
         if event.kind is EventKind.ANSWERED:
             wait = (event.at - active.started).total_seconds()
             emit(active.log, CallAnswered(by=step.target, step=step.kind.value, wait_s=round(wait, 3), rings=rings))
@@ -346,6 +385,18 @@ class CallRouter:
         elif event.kind in (EventKind.UNAVAILABLE, EventKind.FAILED):
             emit(active.log, CallUnavailable(target=step.target, status=event.kind.value))
         _log_violation(active.log, overlong_ring(step, rang))
+
+    def _said(self, step: Ring) -> str:
+        """The step's target as an operator says it: 'Anna Lindqvist (5001)', 'Socialtjänsten (5100)'."""
+        d = self.directory
+        person = d.people.get(step.target)
+        if person is not None:
+            return f"{person.name} ({person.extension})"
+        unit = d.units.get(step.target)
+        if unit is not None:
+            return f"{unit.name} ({unit.number})"
+        phone = d.phones.get(step.target)
+        return f"{phone.name} ({phone.extension})" if phone is not None else step.target
 
     def _end(self, active: ActiveCall, now: datetime, how: Ending) -> None:
         """The call's one call.end; the flow says what its ending means (Flow.end)."""

@@ -51,8 +51,27 @@ RING_GROUP: Final = "__ROUTING_GROUP_"  # + 1, 2 …: a big unit's phones, one g
 RANG: Final = "ROUTING_RANG"  # 1: the fail-safe rings no phone (rang already, or the person is away: R11)
 USERFIELD: Final = "ROUTING_USERFIELD"  # CDR(userfield) for an outbound call: "private" (R17)
 
+# The switchboard (#13; routing-switchboard in the dialplan). The service sets these over ARI
+# (on a channel in Stasis) or AMI Setvar (on a caller talking to an operator).
+NUMBER: Final = "ROUTING_NUMBER"  # the number the caller dialled: routing-flow's extension
+LEASE: Final = "ROUTING_LEASE"  # seconds of TIMEOUT(absolute) the service renews while it holds a caller
+FS_NUMBER: Final = "ROUTING_FS_NUMBER"  # whose fail-safe entries the fail-safe uses: the switchboard's
+QUEUE_RESULT: Final = "ROUTING_QUEUE_RESULT"  # TIMEOUT: the queue's timeout ran out (R1); empty: FAILED
+SB_DIAL: Final = "ROUTING_SB_DIAL"  # what an operator's answer or a transfer rings
+SB_TIMEOUT: Final = "ROUTING_SB_TIMEOUT"  # for at most this many seconds (R1)
+SB_STATUS: Final = "ROUTING_SB_STATUS"  # why a call comes back (DIALSTATUS, or BUSY/CHANUNAVAIL passed over)
+SB_OPERATOR: Final = "ROUTING_OPERATOR"  # the operator who has the caller (hold)
+SB_CONTEXT: Final = "routing-switchboard"
+SB_ANSWER: Final = "answer"  # ring the operator in SB_DIAL; answered: talking; else back in the queue
+SB_TRANSFER: Final = "transfer"  # ring the target in SB_DIAL; answered: put through; else back (återfall)
+SB_BACK: Final = "back"  # back in the queue, marked SB_STATUS
+SB_HOLD: Final = "hold"  # on hold (Stasis, music), recalled by the service
+SB_VOICEMAIL: Final = "voicemail"  # the mailbox in MAILBOX, chosen by the operator
+QUEUE: Final = "queue"  # action: wait in the switchboard's queue
+
 # Actions
 RING: Final = "ring"
+# QUEUE (above): the switchboard's queue
 PLAY: Final = "play"
 VOICEMAIL: Final = "voicemail"
 OFFER: Final = "offer"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from routing.policy.call import Event, EventKind
-from routing.policy.steps import CallbackOffer, Finish, Message, Ring, Step, StepKind, Voicemail
+from routing.policy.steps import CallbackOffer, Finish, Message, Queue, Ring, Step, StepKind, Voicemail
 from routing.service import dialplan_variables as v
 
 # Dial's DIALSTATUS: https://docs.asterisk.org/ … Dialplan_Applications/Dial
@@ -95,6 +95,21 @@ def voicemail_variables(step: Voicemail) -> dict[str, str]:
     return {v.STEP: step.kind.value, v.TARGET: step.target, v.MAILBOX: step.mailbox, v.ACTION: v.VOICEMAIL}
 
 
+def queue_variables(step: Queue, number: str, lease_s: float) -> dict[str, str]:
+    """#13: the caller waits in the switchboard's queue (Stasis) under a lease of `lease_s`
+    seconds. Should the lease run out with the service unreachable, the fail-safe rings the
+    switchboard's phones (its AstDB entries; they have not rung yet: RANG 0), then its mailbox."""
+    return {
+        v.STEP: step.kind.value,
+        v.TARGET: step.target,
+        v.NUMBER: number,
+        v.LEASE: seconds(lease_s),
+        v.FS_NUMBER: step.target,
+        v.RANG: "0",
+        v.ACTION: v.QUEUE,
+    }
+
+
 def finish_variables(step: Finish) -> dict[str, str]:
     return {v.STEP: step.outcome.value, v.ACTION: v.FINISH}
 
@@ -159,4 +174,11 @@ def event_for(step: Step, event: str, detail: str, started: datetime, now: datet
         if status in ("OK", "TIMEOUT", "SKIPPED"):
             return Event(EventKind.NO_ANSWER, now), None
         return Event(EventKind.FAILED, now), None
+    if isinstance(step, Queue) and event == "queue":
+        status = detail.upper()
+        if status == "TIMEOUT":
+            return Event(EventKind.NO_ANSWER, now), None
+        if status == "HANGUP":
+            return Event(EventKind.HANGUP, now), None
+        return Event(EventKind.FAILED, now), None  # FAILED: no app, or the lease ran out
     raise DialplanResultError(f"a {type(step).__name__} step cannot end with '{event}'")
