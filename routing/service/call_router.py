@@ -209,14 +209,20 @@ class CallRouter:
         answering one. Reported as it happens (AMI UserEvent RoutingAnswered from Dial's U(),
         or the FastAGI script `answered`), so the log and the store have the answer while the
         conversation goes on; a report that comes after the call's end, or that names another
-        call (`linkedid`), changes nothing."""
+        call (`linkedid`), changes nothing. `by`: who answered, where the step does not say (an
+        operator taking a call from the switchboard's queue, #13)."""
         active = self.calls.get(uniqueid)
-        if active is None or not isinstance(active.flow.step, Ring):
+        if active is None or not isinstance(active.flow.step, Ring | Queue):
             return
         if linkedid is not None and linkedid != active.call_id:
             return
         now = self._clock()
         step = active.flow.step
+        if isinstance(step, Queue):
+            wait = (now - active.started).total_seconds()
+            emit(active.log, CallAnswered(by=by or step.target, step=step.kind.value, wait_s=round(wait, 3), rings=0))
+            active.flow.feed(Event(EventKind.ANSWERED, now))
+            return
         self._log_mobile_forward(active, step, channel)
         self._record_ring_result(
             active, step, Event(EventKind.ANSWERED, now), (now - active.step_started).total_seconds()

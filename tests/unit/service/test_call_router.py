@@ -437,3 +437,45 @@ def test_dial_result_reads_the_answering_channel_whose_name_has_slashes_of_its_o
     )
     assert step_codec.answering_channel("NOANSWER/100.000/") == ""
     assert step_codec.dial_result("NOANSWER/100.000/", started, started)[0].kind is EventKind.NO_ANSWER
+
+
+def with_operators() -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data["switchboard"]["operators"] = [{"id": "op1", "name": "Olle", "device": "PJSIP/op1"}]
+    return data
+
+
+async def test_switchboard_queue_step_history_and_an_operators_answer(tmp_path: Path) -> None:
+    """#13: after Anna rings out, her cover chain reaches the switchboard's queue; the queue
+    knows what happened before, and an operator's answer ends the flow, by the operator."""
+    data = with_operators()
+    anna = next(p for p in data["people"] if p["id"] == "soc1")
+    anna["cover"] = "9000"
+    h = Harness(tmp_path, config=data)
+    await h.step("start")
+    h.clock.advance(30)
+    variables = await h.step("dial", "NOANSWER//")
+    assert (variables["ROUTING_ACTION"], variables["ROUTING_NUMBER"], variables["ROUTING_FS_NUMBER"]) == (
+        "queue",
+        "5001",
+        "9000",
+    )
+    assert h.router.calls[UNIQUEID].history == ["Anna Lindqvist (5001): no answer after 5 signals"]
+    h.clock.advance(7)
+    h.router.answered(UNIQUEID, "PJSIP/op1-00000004", "linked.1", by="operator:op1")
+    answered = h.named("call.answered")[0]
+    assert (answered["by"], answered["step"], answered["wait_s"]) == ("operator:op1", "switchboard", 37.0)
+    await h.script("hangup", "start", "ANSWER///")
+    (end,) = h.named("call.end")
+    assert (end["outcome"], end["wait_s"]) == ("answered", 37.0)
+
+
+async def test_r3_an_unserved_switchboard_queue_rings_the_switchboards_phone(tmp_path: Path) -> None:
+    h = Harness(tmp_path, config=with_operators())
+    assert (await h.step("start", called="9000"))["ROUTING_ACTION"] == "queue"
+    variables = await h.step("queue", "FAILED", called="9000")
+    assert (variables["ROUTING_ACTION"], variables["ROUTING_DIAL"]) == ("ring", "PJSIP/9000")
+    assert h.named("call.unavailable")[0]["status"] == "queue_unserved"
+    h.clock.advance(30)
+    variables = await h.step("dial", "NOANSWER//", called="9000")
+    assert (variables["ROUTING_ACTION"], variables["ROUTING_MAILBOX"]) == ("voicemail", "9000@default")
