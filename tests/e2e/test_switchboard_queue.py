@@ -51,14 +51,16 @@ async def test_r3_queue_without_an_ari_application_rings_the_switchboard_then_it
 ) -> None:
     svc = await routing(with_operators(tmp_path))
     call = await svc.call("9000", variables={"ROUTING_APP": unserved_app()})
-    end = await finish(svc, call, "voicemail")
+    await call.wait_app("VoiceMail", timeout=RING_LIMIT_S + 10)
+    await call.hang_up()
+    end = await finish(svc, call, "voicemail", by="9000@default")
     steps = [(s["step"], s["target"]) for s in svc.log.for_call(call.call_id, "call.step")]
     assert steps == [("switchboard", "9000"), ("switchboard", "9000"), ("voicemail", "switchboard")]
     assert svc.log.one(call.call_id, "call.unavailable")["status"] == "queue_unserved"
     assert step_results(call)[0] == ("queue", "FAILED")
     (stasis,) = call.apps("Stasis")
     (dial,) = call.dials()
-    assert dial.dial_string.startswith("Local/ring-switchboard@sandbox-phones")
+    assert dial.dest_channel.startswith("Local/ring-switchboard@sandbox-phones")
     assert dial.seconds == pytest.approx(RING_LIMIT_S, abs=0.8)
     assert dial.begun - stasis.at < 1.0  # Stasis() failed at once
     assert end["wait_s"] < RING_LIMIT_S + MARGIN_S + 1.0
@@ -71,7 +73,10 @@ async def test_r3_a_lease_nobody_renews_runs_out_and_the_switchboard_answers(
     with its ARI socket still open, or whose requests no longer reach Asterisk."""
     app = unserved_app()
     svc = await routing(with_operators(tmp_path))
-    client = AriClient(asterisk.ari_url, asterisk.ari_username, asterisk.ari_password, app)
+    # The client adds /ari itself to Asterisk's HTTP server.
+    client = AriClient(
+        f"http://127.0.0.1:{asterisk.settings.http_port}", asterisk.ari_username, asterisk.ari_password, app
+    )
     entered: asyncio.Queue[StasisStart] = asyncio.Queue()
 
     async def on_event(event: AriEvent) -> None:
@@ -91,7 +96,9 @@ async def test_r3_a_lease_nobody_renews_runs_out_and_the_switchboard_answers(
         dialled = await call.wait_dial("ring-switchboard", timeout=QUEUE_LEASE_S + 5)
         (stasis,) = call.apps("Stasis")
         assert dialled.at - stasis.at == pytest.approx(QUEUE_LEASE_S, abs=1.0)  # Asterisk's clock (AMI)
-        end = await finish(svc, call, "voicemail")
+        await call.wait_app("VoiceMail", timeout=RING_LIMIT_S + 10)
+        await call.hang_up()
+        end = await finish(svc, call, "voicemail", by="9000@default")
         assert step_results(call)[0] == ("queue", "FAILED")
         # R3: the caller was answered within the lease + the ring limit (+ margins).
         assert end["wait_s"] < QUEUE_LEASE_S + RING_LIMIT_S + MARGIN_S + 1.0
