@@ -29,8 +29,9 @@ USER_EVENT_ANSWERED: Final = "RoutingAnswered"
 ANSWERED_CALLER: Final = "Caller"
 
 # Set by the dialplan before it asks (AGI arguments, in this order)
-ARG_EVENT: Final = 0  # start | dial | play | voicemail | read
-# DIALSTATUS/RING_AT/ANSWERED_AT (epoch s)/DIALEDPEERNAME, PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit
+ARG_EVENT: Final = 0  # start | dial | play | voicemail | read | queue
+# DIALSTATUS/RING_AT/ANSWERED_AT (epoch s)/DIALEDPEERNAME, PLAYBACKSTATUS, VMSTATUS, READSTATUS/digit,
+# the queue's TIMEOUT | FAILED
 ARG_DETAIL: Final = 1
 ARG_LINKEDID: Final = 2
 ARG_INTERNAL: Final = 3  # 1 for routing-internal
