@@ -143,7 +143,7 @@ class CallBusy(CallEvent):
 class CallUnavailable(CallEvent):
     NAME = "call.unavailable"
     target: str
-    status: str  # unavailable | failed
+    status: str  # unavailable | failed | queue_unserved (the switchboard's queue, #13: its phone rings instead)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,91 +297,6 @@ class FeatureRefused(CallEvent):
     error: str
     extension: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
     person: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-
-
-# -- the switchboard (#13): its queue, its operators' actions on live calls ------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardQueued(CallEvent):
-    """A caller entered the switchboard's queue (`place` waiting), came back to it (returned:
-    återfall, `returned_from` and `why`) or was put on hold (held)."""
-
-    NAME = "switchboard.queued"
-    place: str
-    history: list[str] | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-    returned_from: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-    why: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-    operator: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardOffered(CallEvent):
-    """An operator took a call: their phone rings (`recall`: a held call back to them)."""
-
-    NAME = "switchboard.offered"
-    operator: str
-    queue_wait_s: float
-    recall: bool = field(default=False, metadata=OMITTED_WHEN_EMPTY)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardAnswered(CallEvent):
-    """The operator's phone answered: the caller talks to the switchboard."""
-
-    NAME = "switchboard.answered"
-    operator: str
-    queue_wait_s: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardTransfer(CallEvent):
-    """The operator put the call through: `kind` person | unit | phone | mobile | outside |
-    voicemail. `mobile_cost`: to a mobile (R15's exception, counted as a mobile cost, R20)."""
-
-    NAME = "switchboard.transfer"
-    operator: str
-    to: str
-    kind: str
-    devices: list[str] | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-    passed_over: list[str] | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-    mobile_cost: bool = field(default=False, metadata=OMITTED_WHEN_EMPTY)
-    rules: list[str] | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardPutThrough(CallEvent):
-    """The transfer's target answered: the switchboard's part of the call is over."""
-
-    NAME = "switchboard.put_through"
-    to: str
-    kind: str
-    recalled_before: int = 0  # how often this call had come back (återfall) before
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardRefused(CallEvent):
-    """An operator's action that was not carried out, and why (taken by another, mobile not
-    confirmed R15, premium rate R18, Asterisk refused it)."""
-
-    NAME = "switchboard.refused"
-    LEVEL = "warning"
-    RECORDED = False
-    operator: str
-    action: str
-    error: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class SwitchboardLeft(CallEvent):
-    """The caller left the switchboard's hands: `how` hangup (caller or operator), overflow (the
-    queue's timeout: its own chain, R1), lease (the lease ran out: the dialplan's rescue, R3),
-    gone (not found again after an ARI reconnect)."""
-
-    NAME = "switchboard.left"
-    how: str
-    place: str
-    operator: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
 
 
 # -- the service's view of calls and phones ---------------------------------------------------------

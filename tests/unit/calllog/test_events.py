@@ -41,13 +41,6 @@ def test_the_recorder_keeps_the_events_reports_and_the_audit_need() -> None:
         "outbound.blocked",
         "call.private",
         "prompt.not_played",
-        # the switchboard (#13): for its figures in the accessibility report
-        "switchboard.queued",
-        "switchboard.offered",
-        "switchboard.answered",
-        "switchboard.transfer",
-        "switchboard.put_through",
-        "switchboard.left",
     } == RECORDED
 
 
