@@ -75,6 +75,18 @@ class Directory:
             return self.config.switchboard.device
         return None
 
+    def label(self, target: str) -> str:
+        """A person's id, a unit's id or a shared phone's extension as an operator says it:
+        'Anna Lindqvist (5001)', 'Socialtjänsten (5000)', 'Socialjouren (5099)'; else as given."""
+        person = self.people.get(target)
+        if person is not None:
+            return f"{person.name} ({person.extension})"
+        unit = self.units.get(target)
+        if unit is not None:
+            return f"{unit.name} ({unit.number})"
+        phone = self.phones.get(target)
+        return f"{phone.name} ({phone.extension})" if phone is not None else target
+
     def person_chain(self, person: Person) -> tuple[FallbackItem, ...]:
         return person.fallback if person.fallback is not None else self.config.fallback
 

@@ -36,13 +36,12 @@ class Chain:
         self.steps.append(replace(step, devices=devices, mobile=mobile))
 
     def _can_ring(self, device: str) -> bool:
-        if device in self.state.unavailable_devices:
+        why = self.state.cannot_ring(device)
+        if why == "unregistered":
             self.notes.append(f"{device} is unavailable (not registered): not rung")
-            return False
-        if device in self.state.busy_devices:
+        elif why == "busy":
             self.notes.append(f"{device} is busy in another call: not rung (R2: busy goes on at once)")
-            return False
-        return True
+        return why is None
 
     def ring_number(self, number: str, kind: StepKind, why: str, hops: int, rules: tuple[str, ...]) -> None:
         """Ring what an extension or unit number stands for. A person with a referral is not

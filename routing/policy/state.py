@@ -18,6 +18,14 @@ class RoutingState:
     unavailable_devices: frozenset[str] = frozenset()
     busy_devices: frozenset[str] = frozenset()
 
+    def cannot_ring(self, device: str) -> str | None:
+        """Why `device` is passed over now: 'unregistered' or 'busy' (in a call); None if it can ring."""
+        if device in self.unavailable_devices:
+            return "unregistered"
+        if device in self.busy_devices:
+            return "busy"
+        return None
+
     def referral(self, person: str, at: datetime) -> Referral | None:
         """The person's referral if it is in force at `at` (R11: it expires by itself)."""
         found = self.referrals.get(person)

@@ -81,9 +81,6 @@ class SwitchboardQueue:
         self.hold_recall_s = hold_recall_s
         self._calls: dict[str, Waiting] = {}
 
-    def __contains__(self, channel: str) -> bool:
-        return channel in self._calls
-
     def __len__(self) -> int:
         return len(self._calls)
 
@@ -119,7 +116,7 @@ class SwitchboardQueue:
             raise QueueError("the call is gone (the caller hung up, or it was put through)", 404)
         if waiting.place not in _MOVES[move]:
             who = f" by {waiting.operator}" if waiting.operator else ""
-            raise QueueError(f"cannot {move.replace('_', ' ')}: the call is {waiting.place.value}{who}")
+            raise QueueError(f"cannot {move}: the call is {waiting.place.value}{who}")
         waiting.place = place
         waiting.place_since = now
         return waiting

@@ -90,7 +90,7 @@ def transfer_target(
     trunk = directory.config.outbound.trunk
     limit = directory.ring_timeout_s
     if person is not None:
-        label = f"{person.name} ({person.extension})"
+        label = directory.label(person.id)
         if voicemail:
             if person.voicemail is None:
                 raise TransferRefused(f"{label} has no mailbox", "R2")
@@ -122,7 +122,7 @@ def transfer_target(
         )
     unit = directory.units.get(to) or directory.by_number.get(to)
     if unit is not None:
-        label = f"{unit.name} ({unit.number})"
+        label = directory.label(unit.id)
         if voicemail:
             if unit.voicemail is None:
                 raise TransferRefused(f"{label} has no mailbox", "R2")
@@ -133,12 +133,12 @@ def transfer_target(
     phone = directory.phones.get(to)
     if phone is not None:
         if voicemail:
-            raise TransferRefused(f"{phone.name} ({phone.extension}) is a shared phone without a mailbox", "R2")
+            raise TransferRefused(f"{directory.label(phone.extension)} is a shared phone without a mailbox", "R2")
         devices, passed = _ringable((phone.device,), state)
         return TransferTarget(
             TargetKind.PHONE,
             phone.extension,
-            f"{phone.name} ({phone.extension})",
+            directory.label(phone.extension),
             devices,
             limit,
             passed_over=passed,
@@ -153,13 +153,8 @@ def transfer_target(
 
 
 def _ringable(devices: tuple[str, ...], state: RoutingState) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    passed: list[tuple[str, str]] = []
-    ringable: list[str] = []
-    for device in devices:
-        if device in state.unavailable_devices:
-            passed.append((device, "unregistered"))
-        elif device in state.busy_devices:
-            passed.append((device, "busy"))
-        else:
-            ringable.append(device)
-    return tuple(ringable), tuple(passed)
+    """The devices that can ring now, and those passed over with why (RoutingState.cannot_ring)."""
+    why = {device: state.cannot_ring(device) for device in devices}
+    ringable = tuple(device for device in devices if why[device] is None)
+    passed = tuple((device, reason) for device, reason in why.items() if reason is not None)
+    return ringable, passed

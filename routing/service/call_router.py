@@ -353,10 +353,9 @@ class CallRouter:
         if referral is not None:
             until = referral.until.isoformat() if referral.until is not None else None
             emit(active.log, CallReferral(person=step.target, reason=referral.reason.value, until=until))
-            person = self.directory.people.get(step.target)
             back = f", back {until}" if until else ""
             active.history.append(
-                f"{person.name if person else step.target}: referral heard ({referral.reason.value}{back})"
+                f"{self.directory.label(step.target)}: referral heard ({referral.reason.value}{back})"
             )
 
     def _record_queue_result(self, active: ActiveCall, step: Queue, event: Event) -> None:
@@ -374,35 +373,19 @@ class CallRouter:
         period = self.directory.config.ring.ring_period_s
         rang = rang_s if rang_s is not None else (event.at - active.step_started).total_seconds()
         rings = rings_heard(rang, period)
-        said = self._said(step)
-        if event.kind is EventKind.NO_ANSWER:
-            active.history.append(f"{said}: no answer after {rings} signals")
-        elif event.kind is EventKind.BUSY:
-            active.history.append(f"{said}: busy")
-        elif event.kind in (EventKind.UNAVAILABLE, EventKind.FAILED):
-            active.history.append(f"{said}: not reachable")
         if event.kind is EventKind.ANSWERED:
             wait = (event.at - active.started).total_seconds()
             emit(active.log, CallAnswered(by=step.target, step=step.kind.value, wait_s=round(wait, 3), rings=rings))
         elif event.kind is EventKind.NO_ANSWER:
             emit(active.log, CallNoAnswer(target=step.target, rings=rings, rang_s=round(rang, 3)))
+            active.history.append(f"{self.directory.label(step.target)}: no answer after {rings} signals")
         elif event.kind is EventKind.BUSY:
             emit(active.log, CallBusy(target=step.target))
+            active.history.append(f"{self.directory.label(step.target)}: busy")
         elif event.kind in (EventKind.UNAVAILABLE, EventKind.FAILED):
             emit(active.log, CallUnavailable(target=step.target, status=event.kind.value))
+            active.history.append(f"{self.directory.label(step.target)}: not reachable")
         _log_violation(active.log, overlong_ring(step, rang))
-
-    def _said(self, step: Ring) -> str:
-        """The step's target as an operator says it: 'Anna Lindqvist (5001)', 'Socialtjänsten (5100)'."""
-        d = self.directory
-        person = d.people.get(step.target)
-        if person is not None:
-            return f"{person.name} ({person.extension})"
-        unit = d.units.get(step.target)
-        if unit is not None:
-            return f"{unit.name} ({unit.number})"
-        phone = d.phones.get(step.target)
-        return f"{phone.name} ({phone.extension})" if phone is not None else step.target
 
     def _end(self, active: ActiveCall, now: datetime, how: Ending) -> None:
         """The call's one call.end; the flow says what its ending means (Flow.end)."""
