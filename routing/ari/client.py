@@ -164,6 +164,14 @@ class AriClient:
     async def ring_stop(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{_segment(channel_id)}/ring")
 
+    async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
+        """Music on hold for the channel (the default class unless `moh_class`)."""
+        params: dict[str, str | int] = {"mohClass": moh_class} if moh_class is not None else {}
+        await self.request("POST", f"/channels/{_segment(channel_id)}/moh", params=params)
+
+    async def stop_moh(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{_segment(channel_id)}/moh")
+
     async def play(
         self, channel_id: str, media: str | Sequence[str], *, playback_id: str | None = None, lang: str | None = None
     ) -> Playback:

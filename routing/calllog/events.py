@@ -339,6 +339,89 @@ class DeviceState(CallEvent):
     state: str
 
 
+# -- the switchboard's queue (#13): recorded for the report's switchboard figures (item 10) ---------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardQueued(CallEvent):
+    """A caller entered the switchboard's queue: `place` waiting (first time), returned
+    (återfall: back from `returned_from`, `why`) or held (by `operator`)."""
+
+    NAME = "switchboard.queued"
+    place: str
+    history: list[str] = field(default_factory=list)
+    returned_from: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    why: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    operator: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardAnswered(CallEvent):
+    """An operator took the call (their phone rings next); `queue_wait_s` since it entered the
+    switchboard, `recalled` when it was a held caller coming back (hold_recall_s)."""
+
+    NAME = "switchboard.answered"
+    operator: str
+    queue_wait_s: float
+    place: str  # where it was taken from: waiting, returned, held
+    recalled: bool = field(default=False, metadata=OMITTED_WHEN_EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardConnected(CallEvent):
+    """The operator's phone answered: the caller talks to the switchboard (R2)."""
+
+    NAME = "switchboard.connected"
+    operator: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardTransfer(CallEvent):
+    """An operator put the call through: `target` (an id, or `dialled`, an outside number,
+    masked), ringing `devices` for at most `timeout_s` (R1), or into `mailbox`. `mobile_cost`:
+    a mobile the operator confirmed (R15, R20)."""
+
+    NAME = "switchboard.transfer"
+    operator: str
+    kind: str  # policy.transfer.TargetKind
+    target: str | None
+    dialled: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    devices: list[str] = field(default_factory=list)
+    timeout_s: float | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    mailbox: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    passed_over: list[str] = field(default_factory=list)  # "device: why"
+    mobile_cost: bool = field(default=False, metadata=OMITTED_WHEN_EMPTY)
+    rules: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardPutThrough(CallEvent):
+    """The transfer's target answered; `returns`: how often the call had come back before."""
+
+    NAME = "switchboard.put_through"
+    target: str | None
+    returns: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardHeld(CallEvent):
+    NAME = "switchboard.held"
+    operator: str
+    recall_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchboardLeft(CallEvent):
+    """The caller left the switchboard's hands: `why` hangup (the caller hung up while it had
+    them), overflow (the queue's timeout: the switchboard's own chain goes on, R1/R2), lease
+    (the lease ran out: the dialplan's rescue, R3), hung_up (an operator hung up)."""
+
+    NAME = "switchboard.left"
+    why: str
+    place: str
+    operator: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+
+
 def _all_events() -> dict[str, type[CallEvent]]:
     found: dict[str, type[CallEvent]] = {}
     pending = list(CallEvent.__subclasses__())
@@ -395,7 +478,14 @@ class LogId(StrEnum):
     OPERATOR_REFERRAL_SET = "operator.referral_set"
     OPERATOR_REFERRAL_CLEARED = "operator.referral_cleared"
     OPERATOR_CALLBACK_DONE = "operator.callback_done"
+    OPERATOR_ANSWER = "operator.answer"
+    OPERATOR_TRANSFER = "operator.transfer"
+    OPERATOR_HOLD = "operator.hold"
+    OPERATOR_HANGUP = "operator.hangup"
+    OPERATOR_ACTION_REFUSED = "operator.action_refused"  # a queue action the call's place does not allow
     SWITCHBOARD_SERVING = "switchboard.serving"
+    SWITCHBOARD_NO_ARI = "switchboard.no_ari"  # no ARI password: the queue is not served (callers get its R3 fallback)
+    SWITCHBOARD_ASTERISK_FAILED = "switchboard.asterisk_failed"  # a request to Asterisk for a queued caller failed
     PROMPT_SYNTH_FAILED = "prompt.synth_failed"
     PROMPT_SYNTH_UNAVAILABLE = "prompt.synth_unavailable"
     PROMPTS_SERVING = "prompts.serving"

@@ -41,6 +41,7 @@ class QueueError(Exception):
 
 _MOVES: dict[str, frozenset[Place]] = {
     "claim": frozenset({Place.WAITING, Place.RETURNED, Place.HELD}),
+    "release": frozenset({Place.OFFERED}),
     "connected": frozenset({Place.OFFERED}),
     "unanswered": frozenset({Place.OFFERED}),
     "transfer": frozenset({Place.TALKING}),
@@ -130,6 +131,15 @@ class SwitchboardQueue:
         waiting = self._move(channel, "claim", now, Place.OFFERED)
         waiting.operator = operator
         waiting.recall_at = None
+        return waiting
+
+    def release(self, channel: str, place: Place, operator: str | None, now: float) -> Waiting:
+        """A claim undone because Asterisk could not carry it out (the request failed, not the
+        caller): the call is back where it was, with who had it, and can be taken again."""
+        waiting = self._move(channel, "release", now, place)
+        waiting.operator = operator
+        if place is Place.HELD:
+            waiting.recall_at = now + self.hold_recall_s
         return waiting
 
     def connected(self, channel: str, now: float) -> Waiting:

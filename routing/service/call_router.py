@@ -143,18 +143,7 @@ class CallRouter:
         internal = _arg(request.args, v.ARG_INTERNAL) == "1"
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
-        try:
-            state = await store_io(self._referrals, self._referrals.snapshot)
-        except StoreError as exc:
-            # The store is unreadable: route without referrals rather than not at all.
-            log.error(exc.log_id, error=str(exc), what="referrals unknown for this call")
-            state = RoutingState()
-        if self._device_states is not None:
-            state = replace(
-                state,
-                unavailable_devices=self._device_states.unavailable(),
-                busy_devices=self._device_states.busy(),
-            )
+        state = await self.routing_state()
         plan = plan_call(self.directory, state, call)
         flow = Flow(plan)
         active = ActiveCall(
@@ -185,6 +174,23 @@ class CallRouter:
             ),
         )
         return await self._issue(active, flow.start())
+
+    async def routing_state(self) -> RoutingState:
+        """What a decision is made from now: the referrals in force and the phones Asterisk
+        reports unregistered or in a call (for a call's plan, and a switchboard's transfer)."""
+        try:
+            state = await store_io(self._referrals, self._referrals.snapshot)
+        except StoreError as exc:
+            # The store is unreadable: route without referrals rather than not at all.
+            log.error(exc.log_id, error=str(exc), what="referrals unknown for this decision")
+            state = RoutingState()
+        if self._device_states is not None:
+            state = replace(
+                state,
+                unavailable_devices=self._device_states.unavailable(),
+                busy_devices=self._device_states.busy(),
+            )
+        return state
 
     async def _next(self, request: AgiRequest, event: str, detail: str) -> Mapping[str, str]:
         active = self.calls.get(request.uniqueid)

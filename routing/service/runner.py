@@ -40,8 +40,10 @@ from routing.service.referrals import ReferralStore
 from routing.store import Store, StoreError, open_store
 
 if TYPE_CHECKING:
+    from routing.ari.stream import AriEventStream
     from routing.service.prompt_server import PromptServer
     from routing.switchboard.api import SwitchboardApi
+    from routing.switchboard.live_calls import LiveCalls
 
 log = structlog.get_logger("routing.service")
 
@@ -122,16 +124,23 @@ class Service:
 
             self.prompt_server = PromptServer(prompts, admission)
         self.switchboard: SwitchboardApi | None = None
+        self.live: LiveCalls | None = None
+        self.ari_stream: AriEventStream | None = None
+        self._switchboard_tasks: list[asyncio.Task[None]] = []
         if config.switchboard.operators:
             from routing.switchboard.api import SwitchboardApi  # argon2 and the API: for a switchboard only
 
+            self.live, self.ari_stream = self._live_calls(config, now)
             self.switchboard = SwitchboardApi(
                 lambda: self.router.directory,
                 self.store,
                 self.device_states.known,
                 now,
                 on_state_change=self.device_states.listen,
+                live=self.live,
             )
+            if self.live is not None:
+                self.live.on_change = self.switchboard.calls_changed
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None
@@ -141,6 +150,51 @@ class Service:
         self._probe: Probe | None = None
         self._reloading = asyncio.Lock()
         self._reload_tasks: set[asyncio.Task[bool]] = set()
+
+    def _live_calls(
+        self, config: Config, clock: Callable[[], datetime]
+    ) -> tuple[LiveCalls | None, AriEventStream | None]:
+        """The switchboard's queue over ARI. Without the ARI password the queue is not served:
+        its callers get Stasis()'s failure at once, and the switchboard's phones (R3)."""
+        ari = config.asterisk.ari
+        try:
+            password = read_secret(ari.password_env, ari.password_file)
+        except SecretMissing as exc:
+            log.error(LogId.SWITCHBOARD_NO_ARI, error=str(exc), what="the switchboard's queue is not served")
+            return None, None
+        from routing.ari.client import AriClient
+        from routing.ari.stream import AriEventStream
+        from routing.policy.switchboard_queue import SwitchboardQueue
+        from routing.switchboard.live_calls import LiveCalls
+
+        client = AriClient(str(ari.url), ari.username, password, ari.app)
+        directory = self.router.directory
+        queue = SwitchboardQueue(
+            config.switchboard.queue_timeout_s or directory.ring_timeout_s, config.switchboard.hold_recall_s
+        )
+        stream: AriEventStream | None = None
+        live = LiveCalls(
+            client,
+            queue,
+            lambda: self.router.directory,
+            call_of=self.router.calls.get,
+            state=self.router.routing_state,
+            ami=self._ami_if_up,
+            clock=clock,
+            connected=lambda: stream is not None and stream.connected.is_set(),
+        )
+        stream = AriEventStream(client, live.on_event, live.on_resync)
+        self.router.on_hangup = live.hung_up
+        return live, stream
+
+    def _ami_if_up(self) -> AmiClient | None:
+        return self.link.ami if self.link is not None and self.link.ami.logged_in else None
+
+    def on_answered(self, uniqueid: str, channel: str, linkedid: str | None = None) -> None:
+        """A phone answered a routed caller (AMI UserEvent RoutingAnswered): the switchboard
+        learns its operator or transfer was answered, the router that the call was."""
+        by = self.live.answered(uniqueid) if self.live is not None else None
+        self.router.answered(uniqueid, channel, linkedid, by=by)
 
     def reload_soon(self, path: str) -> None:
         """SIGHUP: reload in the background (the signal handler must not wait)."""
@@ -160,6 +214,9 @@ class Service:
             await self.switchboard.start(*_listen_address(self.config.switchboard.listen))
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
+        if self.live is not None and self.ari_stream is not None:
+            loop = asyncio.get_running_loop()
+            self._switchboard_tasks = [loop.create_task(self.ari_stream.run()), loop.create_task(self.live.run())]
         if self._connect_ami:
             await self._start_link()
         self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
@@ -184,7 +241,7 @@ class Service:
             self.device_states,
             self.router.forget_gone_channels,
             on_synced=self._check_installation,
-            on_answered=self.router.answered,
+            on_answered=self.on_answered,
         )
         try:
             await self.link.start()
@@ -270,6 +327,12 @@ class Service:
         await self.agi.stop()
         if self.prompt_server is not None:
             await self.prompt_server.stop()
+        if self.ari_stream is not None:
+            await self.ari_stream.stop()
+        for task in self._switchboard_tasks:
+            task.cancel()
+        if self.live is not None:
+            await self.live.ari.close()
         if self.switchboard is not None:
             await self.switchboard.stop()
         in_progress = len(self.router.calls)
@@ -296,6 +359,13 @@ async def serve(config: Config, config_path: str, *, store: Store | None = None,
     except SecretMissing as exc:
         log.error(exc.log_id, error=str(exc))
         return 2
+    if config.switchboard.operators:  # the ARI password is asked for only for a switchboard
+        ari = config.asterisk.ari
+        try:
+            read_secret(ari.password_env, ari.password_file)
+        except SecretMissing as exc:
+            log.error(exc.log_id, error=str(exc), what="the switchboard has operators: its queue needs ARI")
+            return 2
     service = Service(config, store=store)  # the store the log's recorder writes to: one connection
     try:
         await service.start()

@@ -12,19 +12,23 @@ operator action is logged with the operator's id.
     DELETE /api/referrals/{person}
     GET    /api/callbacks[?open=1]   (R4) with the caller's number, age and whether overdue
     POST   /api/callbacks/{id}/done
-    GET    /api/stream               WebSocket: phone states and referrals as they change
-
-The queue, transfers with recall and hold (over ARI) come next; see the README.
+    GET    /api/calls                the queue: waiting, returned, held, offered, talking, transferring
+    POST   /api/calls/{id}/answer    the operator's phone rings with the caller (R1: the ring limit)
+    POST   /api/calls/{id}/transfer  {"to", "voicemail"?, "mobile"?, "confirm"?} (R1, R15, R18, R20)
+    POST   /api/calls/{id}/hold      recalled to the operator after switchboard.hold_recall_s
+    POST   /api/calls/{id}/hangup
+    GET    /api/stream               WebSocket: the queue, phone states and referrals as they change
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -35,11 +39,17 @@ from routing.config.schema import Operator
 from routing.policy.directory import Directory
 from routing.policy.followup import OpenCallback, overdue_callbacks
 from routing.policy.referral import Referral, parse_reason, parse_until
+from routing.policy.switchboard_queue import QueueError
+from routing.policy.transfer import TransferRefused
 from routing.store.base import Store, StoreError
 from routing.store.io import store_io
 from routing.switchboard.accounts import AccountsError, read_accounts, verify
 from routing.switchboard.directory_view import STATE_WORDS, search
+from routing.switchboard.queue_view import call_entry
 from routing.switchboard.sessions import Session, Sessions
+
+if TYPE_CHECKING:
+    from routing.switchboard.live_calls import LiveCalls
 
 log = structlog.get_logger("routing.switchboard")
 
@@ -50,8 +60,16 @@ SESSION = web.RequestKey("session", Session)  # the request's operator, set by t
 _OPEN_ROUTES = {("POST", "/api/login")}
 
 
-def _json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    return status(text=f'{{"error": "{message}"}}', content_type="application/json")
+def _json_error(status: type[web.HTTPException], message: str, **extra: object) -> web.HTTPException:
+    return status(text=json.dumps({"error": message, **extra}), content_type="application/json")
+
+
+_STATUS: dict[int, type[web.HTTPException]] = {
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+    409: web.HTTPConflict,
+    503: web.HTTPServiceUnavailable,
+}
 
 
 class SwitchboardApi:
@@ -62,6 +80,7 @@ class SwitchboardApi:
         states: Callable[[], dict[str, str]],
         clock: Callable[[], datetime],
         on_state_change: Callable[[Callable[[str, str], None]], None] | None = None,
+        live: LiveCalls | None = None,
     ) -> None:
         """`on_state_change(listener)`: have `listener(device, state)` called at each change
         Asterisk reports (DeviceStates.listen), for the live stream."""
@@ -69,6 +88,8 @@ class SwitchboardApi:
         self._store = store
         self._states = states
         self._clock = clock
+        self._live = live
+        self._calls_task: asyncio.Task[None] | None = None
         config = directory().config.switchboard
         self.sessions = Sessions(
             clock, idle=timedelta(minutes=config.session_idle_minutes), longest=timedelta(hours=config.session_hours)
@@ -82,6 +103,11 @@ class SwitchboardApi:
         self.app.router.add_delete("/api/referrals/{person}", self._clear_referral)
         self.app.router.add_get("/api/callbacks", self._callbacks)
         self.app.router.add_post("/api/callbacks/{id}/done", self._callback_done)
+        self.app.router.add_get("/api/calls", self._calls)
+        self.app.router.add_post("/api/calls/{id}/answer", self._answer)
+        self.app.router.add_post("/api/calls/{id}/transfer", self._transfer)
+        self.app.router.add_post("/api/calls/{id}/hold", self._hold)
+        self.app.router.add_post("/api/calls/{id}/hangup", self._hang_up)
         self.app.router.add_get("/api/stream", self._stream)
         self._streams: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}  # by session token
         if on_state_change is not None:
@@ -260,6 +286,111 @@ class SwitchboardApi:
             raise _json_error(web.HTTPConflict, "the callback is done already, or there is none")
         log.info(LogId.OPERATOR_CALLBACK_DONE, operator=session.operator, callback_id=callback_id)
         return web.json_response({"id": callback_id, "status": "done", "done_by": by})
+
+    # -- the queue (over ARI: live_calls) ---------------------------------------------------------
+
+    def _live_calls(self) -> LiveCalls:
+        if self._live is None:
+            raise _json_error(web.HTTPServiceUnavailable, "the queue is not served: no ARI password (see the log)")
+        return self._live
+
+    async def _queue_view(self) -> list[dict[str, Any]]:
+        live = self._live_calls()
+        referrals = await store_io(self._store, self._store.snapshot)
+        directory, states, now, mono = self._directory(), self._states(), self._clock(), live.now()
+        return [call_entry(w, mono, directory, states, referrals, now) for w in live.queue.calls()]
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        return web.json_response({"calls": await self._queue_view()})
+
+    async def _act(
+        self, request: web.Request, log_id: LogId, action: Callable[[LiveCalls, str, str], Awaitable[Any]], **what: Any
+    ) -> Any:
+        """One operator action on a call, logged with the operator's id whatever its result."""
+        session = request[SESSION]
+        live = self._live_calls()
+        channel = request.match_info["id"]
+        waiting = live.queue.get(channel)
+        call_id = waiting.call_id if waiting is not None else None
+        try:
+            result = await action(live, session.operator, channel)
+        except QueueError as exc:
+            log.info(
+                LogId.OPERATOR_ACTION_REFUSED,
+                operator=session.operator,
+                action=log_id.value,
+                call_id=call_id,
+                why=str(exc),
+            )
+            raise _json_error(_STATUS.get(exc.status, web.HTTPConflict), str(exc)) from None
+        except TransferRefused as exc:
+            log.info(
+                LogId.OPERATOR_ACTION_REFUSED,
+                operator=session.operator,
+                action=log_id.value,
+                call_id=call_id,
+                why=exc.reason,
+                rule=exc.rule,
+            )
+            raise _json_error(
+                web.HTTPConflict, exc.reason, rule=exc.rule, needs_confirmation=exc.needs_confirmation
+            ) from None
+        log.info(log_id, operator=session.operator, call_id=call_id, **what)
+        return result
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        await self._act(request, LogId.OPERATOR_ANSWER, lambda live, op, ch: live.answer(op, ch))
+        return web.json_response({"id": request.match_info["id"], "place": "offered"})
+
+    async def _transfer(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        to = str(body.get("to", "")).strip()
+        voicemail, mobile, confirm = (body.get(k) is True for k in ("voicemail", "mobile", "confirm"))
+        if not to:
+            raise _json_error(web.HTTPBadRequest, "say where to: 'to' is a person, unit, phone or number")
+        target = await self._act(
+            request,
+            LogId.OPERATOR_TRANSFER,
+            lambda live, op, ch: live.transfer(op, ch, to, voicemail=voicemail, mobile=mobile, confirmed=confirm),
+            voicemail=voicemail,
+            mobile=mobile,
+            confirmed=confirm,
+        )
+        return web.json_response(
+            {
+                "id": request.match_info["id"],
+                "to": target.label,
+                "kind": target.kind.value,
+                "ringing": list(target.devices),
+                "timeout_s": target.timeout_s,
+                "passed_over": [{"device": d, "why": w} for d, w in target.passed_over],
+                "mobile_cost": target.is_mobile_cost,
+            }
+        )
+
+    async def _hold(self, request: web.Request) -> web.Response:
+        await self._act(request, LogId.OPERATOR_HOLD, lambda live, op, ch: live.hold(op, ch))
+        return web.json_response({"id": request.match_info["id"], "place": "held"})
+
+    async def _hang_up(self, request: web.Request) -> web.Response:
+        await self._act(request, LogId.OPERATOR_HANGUP, lambda live, op, ch: live.hang_up(op, ch))
+        return web.json_response({"id": request.match_info["id"], "place": "gone"})
+
+    def calls_changed(self) -> None:
+        """The queue changed: the streams get it once, however many changes this turn of the
+        event loop brought (a resync of many callers is one message)."""
+        if not self._streams or (self._calls_task is not None and not self._calls_task.done()):
+            return
+        self._calls_task = asyncio.get_running_loop().create_task(self._publish_calls())
+
+    async def _publish_calls(self) -> None:
+        await asyncio.sleep(0)
+        try:
+            calls = await self._queue_view()
+        except (StoreError, web.HTTPException) as exc:
+            log.warning(LogId.SWITCHBOARD_ASTERISK_FAILED, error=str(exc), what="the queue for the stream")
+            return
+        self._publish({"type": "calls", "calls": calls})
 
     # -- the live stream ----------------------------------------------------------------------------
 

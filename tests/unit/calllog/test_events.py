@@ -41,6 +41,14 @@ def test_the_recorder_keeps_the_events_reports_and_the_audit_need() -> None:
         "outbound.blocked",
         "call.private",
         "prompt.not_played",
+        # the switchboard's queue, for the report's switchboard figures (#13)
+        "switchboard.queued",
+        "switchboard.answered",
+        "switchboard.connected",
+        "switchboard.transfer",
+        "switchboard.put_through",
+        "switchboard.held",
+        "switchboard.left",
     } == RECORDED
 
 

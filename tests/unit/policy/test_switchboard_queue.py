@@ -195,3 +195,19 @@ def test_a_resync_keeps_a_known_callers_place() -> None:
     q.claim("a", "op1", 1)
     assert q.add(caller("a", 5), 5).place is Place.OFFERED
     assert len(q) == 1
+
+
+def test_a_claim_asterisk_could_not_carry_out_is_released_where_it_was() -> None:
+    q = SwitchboardQueue(timeout_s=30, hold_recall_s=60)
+    q.add(caller("a", 0), 0)
+    q.claim("a", "op1", 1)
+    released = q.release("a", Place.WAITING, None, 2)
+    assert (released.place, released.operator) == (Place.WAITING, None)
+    assert q.claim("a", "op2", 3).operator == "op2"  # free for anyone again
+    q.connected("a", 4)
+    q.hold("a", "op2", 5)
+    q.claim("a", "op2", 70)
+    held = q.release("a", Place.HELD, "op2", 71)
+    assert (held.place, held.operator, held.recall_at) == (Place.HELD, "op2", 131)
+    with pytest.raises(QueueError):
+        q.release("a", Place.WAITING, None, 72)  # only an offered call can be released
