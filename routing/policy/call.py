@@ -52,11 +52,16 @@ class Event:
     kind: EventKind
     at: datetime
     digit: str | None = None
+    # Who answered, where the step does not say: the operator who took a call from the
+    # switchboard's queue ("operator:<id>", #13). Only with ANSWERED.
+    by: str | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
             raise ValueError("Event.at must be an aware datetime")
         if (self.kind is EventKind.DIGIT) != (self.digit is not None):
             raise ValueError("a DIGIT event carries exactly one digit; other events carry none")
+        if self.by is not None and self.kind is not EventKind.ANSWERED:
+            raise ValueError("only an ANSWERED event names who answered")
         if self.digit is not None and (len(self.digit) != 1 or self.digit not in "0123456789*#"):
             raise ValueError(f"'{self.digit}' is not a DTMF digit")

@@ -144,7 +144,7 @@ class Flow:
         if action is _Action.ANSWERED:
             assert isinstance(step, Ring | Queue)
             outcome = Outcome.COVER if step.kind is StepKind.COVER else Outcome.ANSWERED
-            self._reach(outcome, event.at, step.target, step)
+            self._reach(outcome, event.at, event.by or step.target, step)
             return self._finish(outcome, event.at)
         if action is _Action.VOICEMAIL_DONE:
             return self._finish(Outcome.VOICEMAIL, event.at)

@@ -227,7 +227,7 @@ class CallRouter:
         if isinstance(step, Queue):
             wait = (now - active.started).total_seconds()
             emit(active.log, CallAnswered(by=by or step.target, step=step.kind.value, wait_s=round(wait, 3), rings=0))
-            active.flow.feed(Event(EventKind.ANSWERED, now))
+            active.flow.feed(Event(EventKind.ANSWERED, now, by=by))
             return
         self._log_mobile_forward(active, step, channel)
         self._record_ring_result(

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import structlog
 import yaml
 from panoramisk.message import Message
@@ -701,7 +702,7 @@ async def start_service(
 def _relay_answer(service: Service, message: Message) -> None:
     answer = answer_report(message)
     if answer is not None:
-        service.router.answered(*answer)
+        service.on_answered(*answer)
 
 
 # --- what the tests check of a call (shared by the test modules) -------------------------------
@@ -874,3 +875,108 @@ async def install_test_dialplan(ami: Ami) -> None:
             ("Goto", "5"),
         ],
     )
+
+
+# --- the switchboard's operators (#13): its own HTTP API, as the console uses it ------------------
+
+
+class OperatorClient:
+    """One operator logged in to the switchboard's API of a running service."""
+
+    def __init__(self, base_url: str, operator: str, password: str) -> None:
+        self.operator = operator
+        self._password = password
+        self.http = aiohttp.ClientSession(base_url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def __aenter__(self) -> OperatorClient:
+        async with self.http.post("/api/login", json={"operator": self.operator, "password": self._password}) as r:
+            if r.status != 200:
+                raise HarnessError(f"{self.operator} cannot log in: {r.status} {await r.text()}")
+            self.csrf = (await r.json())["csrf"]
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.http.close()
+
+    async def calls(self) -> list[dict[str, Any]]:
+        async with self.http.get("/api/calls") as r:
+            if r.status != 200:
+                raise HarnessError(f"GET /api/calls: {r.status} {await r.text()}")
+            calls: list[dict[str, Any]] = (await r.json())["calls"]
+            return calls
+
+    async def post(self, path: str, body: Mapping[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        async with self.http.post(path, json=dict(body or {}), headers={"X-CSRF-Token": self.csrf}) as r:
+            answer: dict[str, Any] = await r.json()
+            return r.status, answer
+
+    async def act(self, call: str, action: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """An action that must succeed."""
+        status, answer = await self.post(f"/api/calls/{call}/{action}", body)
+        if status != 200:
+            raise HarnessError(f"{self.operator} {action} {call}: {status} {answer}")
+        return answer
+
+    async def wait_call(self, call_id: str, timeout: float = 10.0, **wanted: Any) -> dict[str, Any]:
+        """The call (by the service's call_id) once it is in the queue with every `wanted`
+        field as given (e.g. place="returned")."""
+        deadline = time.monotonic() + timeout
+        seen: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            seen = [c for c in await self.calls() if c["call_id"] == call_id]
+            if seen and all(seen[0].get(key) == value for key, value in wanted.items()):
+                return seen[0]
+            await asyncio.sleep(0.05)
+        raise HarnessError(f"call {call_id} not in the queue with {wanted} within {timeout}s: {seen}")
+
+    async def wait_gone(self, call_id: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while any(c["call_id"] == call_id for c in await self.calls()):
+            if time.monotonic() > deadline:
+                raise HarnessError(f"call {call_id} still in the queue after {timeout}s")
+            await asyncio.sleep(0.05)
+
+
+class TcpProxy:
+    """A TCP relay to `port` of the loopback that a test can cut, as a network fault would:
+    every connection through it closes at once and no new one is accepted."""
+
+    def __init__(self, port: int) -> None:
+        self._target = port
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in self._writers:
+            if writer.transport is not None:
+                writer.transport.abort()
+        self._writers.clear()

@@ -70,6 +70,15 @@ def test_r2_an_operator_answering_from_the_queue_answers_the_call() -> None:
     assert flow.feed(ev(EventKind.ANSWERED, 8)) == Finish(Outcome.ANSWERED, "9000", 8.0)
 
 
+def test_r2_the_operator_who_answered_is_who_answered_the_call() -> None:
+    flow = Flow(plan("9000", data=with_operators()))
+    flow.start()
+    answered = Event(EventKind.ANSWERED, START + timedelta(seconds=8), by="operator:op1")
+    assert flow.feed(answered) == Finish(Outcome.ANSWERED, "operator:op1", 8.0)
+    with pytest.raises(ValueError):
+        Event(EventKind.NO_ANSWER, START, by="operator:op1")
+
+
 def test_r1_queue_timeout_goes_to_the_switchboards_voicemail_not_its_phone() -> None:
     flow = Flow(plan("9000", data=with_operators()))
     flow.start()

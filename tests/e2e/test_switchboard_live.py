@@ -1,0 +1,242 @@
+"""#13: the switchboard's queue served over ARI by the running service, against the real
+Asterisk, driven through the operators' own API: a caller appears in the queue with what
+happened before; an operator answers on their (sandbox) phone; two operators answering at
+once, one gets it; a call put through to a phone that does not answer, is busy or unregistered
+comes back to the top of the queue, marked (återfall); a held caller is recalled to the operator
+who held them; and when the service's ARI link is cut, every caller (waiting, held, in a
+transfer) gets the switchboard's phones, then its mailbox (R3).
+
+Timings (harness.municipality): ring limit 3 × 1 s; the queue's lease 4 s (call_router);
+operators' phones answer after 1 s (sandbox `answer1-<id>`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routing.sandbox import RunningSandbox
+from routing.service.call_router import QUEUE_LEASE_S
+from routing.switchboard.accounts import set_password
+from tests.e2e.harness import AmiLogin, OperatorClient, RunningService, TcpProxy, municipality
+from tests.ports import free_port
+
+pytestmark = [pytest.mark.e2e]
+
+Routing = Callable[..., Awaitable[RunningService]]
+RING_LIMIT_S = 3.0
+MARGIN_S = 1.5
+PASSWORD = "ett långt lösenord"
+
+
+def switchboard_config(
+    tmp_path: Path,
+    asterisk: RunningSandbox,
+    *,
+    operators: tuple[str, ...] = ("eva",),
+    ari_port: int | None = None,
+    queue_timeout_s: float = 60,
+    hold_recall_s: float = 60,
+    **phones: Any,
+) -> dict[str, Any]:
+    data = municipality(**phones)
+    secret = tmp_path / "ari.secret"
+    secret.write_text(asterisk.ari_password + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    data["asterisk"]["ari"] = {
+        "url": f"http://127.0.0.1:{ari_port or asterisk.settings.http_port}",
+        "username": asterisk.ari_username,
+        "password_file": str(secret),
+    }
+    accounts = tmp_path / "operators"
+    for operator in operators:
+        set_password(accounts, operator, PASSWORD)
+    data["switchboard"] |= {
+        "operators": [
+            {"id": op, "name": op.title(), "device": f"Local/answer1-{op}@sandbox-phones"} for op in operators
+        ],
+        "accounts_file": str(accounts),
+        "listen": f"127.0.0.1:{free_port()}",
+        "queue_timeout_s": queue_timeout_s,
+        "hold_recall_s": hold_recall_s,
+    }
+    return data
+
+
+async def started(routing: Routing, data: dict[str, Any], ami_login: AmiLogin) -> RunningService:
+    """The service with its own AMI link (transfers and holds move callers over AMI), its ARI
+    stream connected and its fail-safe entries in AstDB."""
+    svc = await routing(data, ami_login=ami_login)
+    assert svc.service.link is not None and svc.service.ari_stream is not None
+    await asyncio.wait_for(svc.service.link.synced.wait(), 15)
+    await asyncio.wait_for(svc.service.ari_stream.connected.wait(), 15)
+    return svc
+
+
+def api(svc: RunningService) -> str:
+    assert svc.service.switchboard is not None and svc.service.switchboard.address is not None
+    host, port = svc.service.switchboard.address
+    return f"http://{host}:{port}"
+
+
+async def test_r2_a_caller_appears_with_its_history_and_an_operator_answers_on_their_phone(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    data = switchboard_config(tmp_path, asterisk, soc1="ring", soc1_fallback=["switchboard", "voicemail"])
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        call = await svc.call("5001")  # Anna does not answer: her chain's next step is the switchboard
+        entered = await call.wait_app("Stasis", timeout=RING_LIMIT_S + 10)
+        waiting = await eva.wait_call(call.call_id, timeout=5, place="waiting")
+        assert time.monotonic() - entered.at < 1.0 + MARGIN_S  # in the queue within 1 s
+        assert waiting["history"] == ["Anna (5001): no answer after 3 signals"]
+        assert (waiting["called"], waiting["called_label"], waiting["caller"]) == ("5001", "Anna (5001)", "0701234567")
+
+        await eva.act(waiting["id"], "answer")
+        talking = await eva.wait_call(call.call_id, timeout=5, place="talking", operator="eva")
+        assert talking["answered"] is True
+        answered = await svc.log.wait_for(call.call_id, "call.answered")
+        assert (answered["by"], answered["step"]) == ("operator:eva", "switchboard")
+        dial = await call.wait_dial("answer1-eva")
+        assert dial["DialString"] == "answer1-eva@sandbox-phones"
+
+        await call.hang_up()
+        end = await svc.log.wait_end(call.call_id, timeout=10)
+        assert (end["outcome"], end["by"]) == ("answered", "operator:eva")
+        await eva.wait_gone(call.call_id)
+    names = svc.log.names(call.call_id)
+    assert names.index("switchboard.queued") < names.index("switchboard.answered") < names.index("call.answered")
+    assert svc.log.one(call.call_id, "switchboard.left")["why"] == "hangup"
+    actions = [(r["event"], r.get("operator")) for r in svc.log.records() if r.get("event") == "operator.answer"]
+    assert actions == [("operator.answer", "eva")]
+
+
+async def test_two_operators_answering_one_call_at_once_exactly_one_gets_it(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    data = switchboard_config(tmp_path, asterisk, operators=("eva", "olle"))
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva, OperatorClient(api(svc), "olle", PASSWORD) as olle:
+        call = await svc.call("9000")
+        waiting = await eva.wait_call(call.call_id, place="waiting")
+        path = f"/api/calls/{waiting['id']}/answer"
+        (eva_status, eva_answer), (olle_status, olle_answer) = await asyncio.gather(eva.post(path), olle.post(path))
+        assert sorted([eva_status, olle_status]) == [200, 409], (eva_answer, olle_answer)
+        winner = "eva" if eva_status == 200 else "olle"
+        loser_answer = olle_answer if winner == "eva" else eva_answer
+        assert winner in loser_answer["error"]  # the other is told who has it
+        await eva.wait_call(call.call_id, place="talking", operator=winner)
+        await call.wait_dial(f"answer1-{winner}")
+        assert [d.dest_channel.split("@")[0] for d in call.dials()] == [f"Local/answer1-{winner}"]
+        await call.hang_up()
+        await svc.log.wait_end(call.call_id, timeout=10)
+
+
+@pytest.mark.parametrize(("behaviour", "why"), [("ring", "no answer"), ("busy", "busy"), ("unavail", "unregistered")])
+async def test_r1_a_call_put_through_comes_back_to_the_top_marked_with_the_persons_referral_and_mobile(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox, behaviour: str, why: str
+) -> None:
+    """Återfall: put through to Anna, whose phone does not answer / is busy / is unregistered;
+    the call is back at the top of the queue within the ring limit + 1 s, marked, with Anna's
+    mobile (R15) for the operator."""
+    data = switchboard_config(tmp_path, asterisk, soc1=behaviour)
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        earlier = await svc.call("9000")  # waiting longer: the returned call must still come first
+        await eva.wait_call(earlier.call_id, place="waiting")
+        call = await svc.call("9000")
+        waiting = await eva.wait_call(call.call_id, place="waiting")
+        await eva.act(waiting["id"], "answer")
+        await eva.wait_call(call.call_id, place="talking")
+        put = await eva.act(waiting["id"], "transfer", {"to": "5001"})
+        assert (put["to"], put["kind"], put["timeout_s"]) == ("Anna (5001)", "person", RING_LIMIT_S)
+        sent = time.monotonic()
+        back = await eva.wait_call(call.call_id, timeout=RING_LIMIT_S + 10, place="returned")
+        assert time.monotonic() - sent < RING_LIMIT_S + 1.0 + MARGIN_S
+        assert back["returned"]["from"] == "Anna (5001)" and back["returned"]["why"] == why
+        anna = back["returned"]["person"]
+        assert (anna["id"], anna["mobile"], anna["cover"]) == ("soc1", "0701234567", "5002")
+        assert back["returns"] == 1
+        assert [c["call_id"] for c in await eva.calls()][:2] == [call.call_id, earlier.call_id]
+        (target_dial,) = [d for d in call.dials() if f"{behaviour}-soc1" in d.dest_channel]
+        assert target_dial.seconds < RING_LIMIT_S + 0.8  # R1: never longer than the ring limit
+        transfer = svc.log.one(call.call_id, "switchboard.transfer")
+        assert (transfer["operator"], transfer["kind"], transfer["target"]) == ("eva", "person", "soc1")
+
+        await eva.act(waiting["id"], "hangup")
+        await svc.log.wait_end(call.call_id, timeout=10)
+        await earlier.hang_up()
+        await svc.log.wait_end(earlier.call_id, timeout=10)
+
+
+async def test_a_held_caller_comes_back_to_the_operator_who_held_them(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    data = switchboard_config(tmp_path, asterisk, operators=("eva", "olle"), hold_recall_s=3)
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva, OperatorClient(api(svc), "olle", PASSWORD) as olle:
+        call = await svc.call("9000")
+        waiting = await eva.wait_call(call.call_id, place="waiting")
+        await eva.act(waiting["id"], "answer")
+        await eva.wait_call(call.call_id, place="talking")
+        await eva.act(waiting["id"], "hold")
+        held = await eva.wait_call(call.call_id, place="held", operator="eva")
+        status, refused = await olle.post(f"/api/calls/{waiting['id']}/answer")
+        assert status == 409 and "eva" in refused["error"]  # held by eva: hers
+        held_at = time.monotonic()
+        assert 0 < held["recall_in_s"] <= 3
+        await eva.wait_call(call.call_id, timeout=3 + 5, place="talking", operator="eva")
+        assert time.monotonic() - held_at == pytest.approx(3 + 1, abs=MARGIN_S)  # recall + her phone's 1 s
+        operator_dials = [d for d in call.dials() if "answer1-eva" in d.dest_channel]
+        assert len(operator_dials) == 2  # her phone rang again
+        assert svc.log.one(call.call_id, "switchboard.held")["operator"] == "eva"
+        assert [r.get("recalled", False) for r in svc.log.for_call(call.call_id, "switchboard.answered")] == [
+            False,
+            True,
+        ]
+        await call.hang_up()
+        await svc.log.wait_end(call.call_id, timeout=10)
+
+
+@pytest.mark.faults_expected  # the ARI link's loss is logged as the fault it is
+async def test_r3_ari_link_cut_with_callers_waiting_held_and_in_a_transfer_each_gets_the_switchboard(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """The service's ARI connection is cut (a network fault: no close, no reconnection
+    possible): no lease is renewed any more, and within the lease every caller leaves Stasis
+    to the dialplan, which rings the switchboard's phones, then gives its mailbox (R2, R3)."""
+    proxy = TcpProxy(asterisk.settings.http_port)
+    data = switchboard_config(tmp_path, asterisk, operators=("eva", "olle"), ari_port=await proxy.start())
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva, OperatorClient(api(svc), "olle", PASSWORD) as olle:
+        waiting_call = await svc.call("9000")
+        await eva.wait_call(waiting_call.call_id, place="waiting")
+        held_call = await svc.call("9000")
+        held = await eva.wait_call(held_call.call_id, place="waiting")
+        await eva.act(held["id"], "answer")
+        await eva.wait_call(held_call.call_id, place="talking")
+        await eva.act(held["id"], "hold")
+        await eva.wait_call(held_call.call_id, place="held")
+        moving_call = await svc.call("9000")
+        moving = await olle.wait_call(moving_call.call_id, place="waiting")
+        await olle.act(moving["id"], "answer")
+        await olle.wait_call(moving_call.call_id, place="talking")
+        await olle.act(moving["id"], "transfer", {"to": "5001"})  # Anna's phone rings, unanswered
+        await moving_call.wait_dial("ring-soc1")
+
+        await proxy.cut()
+        cut_at = time.monotonic()
+        for call in (waiting_call, held_call, moving_call):
+            await call.wait_dial("ring-switchboard", timeout=QUEUE_LEASE_S + RING_LIMIT_S + 5)
+        for call in (waiting_call, held_call, moving_call):
+            await call.wait_app("VoiceMail", timeout=RING_LIMIT_S + 10, data_contains="9000")
+            # R3: the switchboard's mailbox within the ring limit + 5 s of the fault.
+            assert time.monotonic() - cut_at < RING_LIMIT_S + 5 + MARGIN_S
+        for call in (waiting_call, held_call, moving_call):
+            await call.hang_up()
+            await svc.log.wait_end(call.call_id, timeout=10)
+    assert svc.service.live is not None and len(svc.service.live.queue) == 0
