@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+OPERATOR_DID_NOT_ANSWER = "operator did not answer"  # why a call came back that no transfer sent away
+
 
 class Place(StrEnum):
     WAITING = "waiting"  # in the queue, not yet answered by anyone
@@ -151,7 +153,7 @@ class SwitchboardQueue:
         """The operator's phone did not answer: the call is back at the top, marked."""
         waiting = self._move(channel, "unanswered", now, Place.RETURNED)
         waiting.returned_from = f"operator {waiting.operator}"
-        waiting.returned_why = "operator did not answer"
+        waiting.returned_why = OPERATOR_DID_NOT_ANSWER
         waiting.returned_person = None
         return waiting
 

@@ -7,7 +7,9 @@ are counted to the nearest second, so their medians and p90 are too. Per unit an
 calls; answered personally; R2 answer within the ring limit (%); outcomes by R2 category;
 abandoned (and after how long, median); policy violations by rule; wait median and p90;
 callbacks opened, done, overdue, median time to callback; mobile forwards (R14, R20);
-private calls (R17); blocked premium-rate attempts (R18); messages Asterisk could not play.
+private calls (R17); blocked premium-rate attempts (R18); messages Asterisk could not play;
+the switchboard's queue (#13): calls an operator answered, queue wait p50/p90, transfers,
+återfall and how many of those were then answered elsewhere.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ class Row:
     private_calls: int = 0
     premium_blocked: int = 0
     not_played: int = 0  # messages Asterisk could not play: callers were not told (R9, R11, R4)
+    # The switchboard's queue (#13 item 10): calls an operator talked to, the wait in the queue
+    # before an operator first took a call, calls put through, återfall (back from a transfer
+    # nobody answered), and calls put through and answered after an återfall.
+    sb_answered: int = 0
+    sb_queue_wait_median_s: float | None = None
+    sb_queue_wait_p90_s: float | None = None
+    sb_transfers: int = 0
+    sb_recalls: int = 0
+    sb_recalls_put_through: int = 0
 
     @property
     def within_limit_pct(self) -> float | None:
@@ -166,6 +177,7 @@ def build_report(
     report = Report(start, end, limit, list(rows.values()), daily_totals=daily_totals)
     waits: dict[int, Counter[float]] = {}
     abandoned_after: dict[int, Counter[float]] = {}
+    queue_waits: dict[int, Counter[float]] = {}
     report.wait_histogram = {label: 0 for _, _, label in WAIT_BUCKETS}
     for key, n in tally.items():
         measure = key.measure
@@ -197,6 +209,16 @@ def build_report(
                 row.private_calls += n
             elif measure is Measure.PREMIUM_BLOCKED:
                 row.premium_blocked += n
+            elif measure is Measure.SB_ANSWERED:
+                row.sb_answered += n
+            elif measure is Measure.SB_QUEUE_WAIT:
+                queue_waits.setdefault(id(row), Counter())[float(key.key)] += n
+            elif measure is Measure.SB_TRANSFER:
+                row.sb_transfers += n
+            elif measure is Measure.SB_RECALL:
+                row.sb_recalls += n
+            elif measure is Measure.SB_RECALL_PUT_THROUGH:
+                row.sb_recalls_put_through += n
     everyone = rows[("all", "")]
     for seconds, n in waits.get(id(everyone), Counter()).items():
         report.wait_histogram[_bucket(WAIT_BUCKETS, seconds)] += n
@@ -227,6 +249,8 @@ def build_report(
         row.wait_median_s = _percentile(waits.get(id(row), Counter()), 0.5)
         row.wait_p90_s = _percentile(waits.get(id(row), Counter()), 0.9)
         row.abandoned_after_median_s = _percentile(abandoned_after.get(id(row), Counter()), 0.5)
+        row.sb_queue_wait_median_s = _percentile(queue_waits.get(id(row), Counter()), 0.5)
+        row.sb_queue_wait_p90_s = _percentile(queue_waits.get(id(row), Counter()), 0.9)
         median_h = _median(callback_hours.get(id(row), []))
         row.callback_median_h = round(median_h, 2) if median_h is not None else None
     return report
@@ -264,6 +288,11 @@ COLUMNS = (
     ("private", "private_calls"),
     ("blocked", "premium_blocked"),
     ("not played", "not_played"),
+    ("sb answered", "sb_answered"),
+    ("queue p50", "sb_queue_wait_median_s"),
+    ("queue p90", "sb_queue_wait_p90_s"),
+    ("put through", "sb_transfers"),
+    ("returned/then answered", "sb_recalls"),
     ("violations", "violations"),
 )
 
@@ -275,6 +304,8 @@ def cell(row: Row, key: str) -> str:
         value: Any = row.within_limit_pct
     elif key == "callbacks":
         return f"{row.callbacks_opened}/{row.callbacks_done}/{row.callbacks_overdue}"
+    elif key == "sb_recalls":
+        return f"{row.sb_recalls}/{row.sb_recalls_put_through}"
     elif key == "violations":
         return " ".join(f"{rule}:{n}" for rule, n in sorted(row.violations.items())) or "-"
     else:
@@ -309,18 +340,28 @@ def render_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        [key for _, key in COLUMNS if key != "callbacks"]
-        + ["callbacks_opened", "callbacks_done", "callbacks_overdue", "callback_median_h", "abandoned_after_median_s"]
+        [key for _, key in COLUMNS if key not in ("callbacks", "sb_recalls")]
+        + [
+            "callbacks_opened",
+            "callbacks_done",
+            "callbacks_overdue",
+            "callback_median_h",
+            "abandoned_after_median_s",
+            "sb_recalls",
+            "sb_recalls_put_through",
+        ]
     )
     for row in report.rows:
         writer.writerow(
-            [cell(row, key) for _, key in COLUMNS if key != "callbacks"]
+            [cell(row, key) for _, key in COLUMNS if key not in ("callbacks", "sb_recalls")]
             + [
                 row.callbacks_opened,
                 row.callbacks_done,
                 row.callbacks_overdue,
                 row.callback_median_h,
                 row.abandoned_after_median_s,
+                row.sb_recalls,
+                row.sb_recalls_put_through,
             ]
         )
     return out.getvalue()

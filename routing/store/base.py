@@ -30,10 +30,16 @@ from routing.calllog.events import (
     PolicyViolation,
     PromptNotPlayed,
     RecordedEvent,
+    SwitchboardAnswered,
+    SwitchboardConnected,
+    SwitchboardPutThrough,
+    SwitchboardQueued,
+    SwitchboardTransfer,
 )
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
 from routing.policy.steps import Outcome
+from routing.policy.switchboard_queue import OPERATOR_DID_NOT_ANSWER
 from routing.store.tally import NOBODY, Measure, Tally, answer_key, who
 
 # The tables are made and changed by the migrations in routing/store/migrations/ (#12).
@@ -199,6 +205,10 @@ class Store:
 
     def _json_text(self, column: str, key: str) -> str:
         """SQL for one field of a JSON column, as text (the dialects differ here)."""
+        raise NotImplementedError
+
+    def _json_number(self, column: str, key: str) -> str:
+        """SQL for one numeric field of a JSON column, as a number."""
         raise NotImplementedError
 
     def _whole_seconds(self, column: str) -> str:
@@ -498,6 +508,41 @@ class Store:
                 tally.count(("", "extension", event.extension), Measure.PRIVATE, "", int(n))
             elif isinstance(event, OutboundBlocked) and event.premium_rate:
                 tally.count(("", "extension", event.extension), Measure.PREMIUM_BLOCKED, "", int(n))
+        self._tally_switchboard(tally, lo, hi)
+
+    def _tally_switchboard(self, tally: Tally, lo: str, hi: str) -> None:
+        """The switchboard's figures (#13 item 10), for the call's unit and target if it began in
+        the period (else for everyone only): calls an operator talked to, the queue wait before an
+        operator first took a call, transfers, återfall, and calls put through after one."""
+        place, why = self._json_text("e.fields", "place"), self._json_text("e.fields", "why")
+        after_return = f"CASE WHEN COALESCE({self._json_number('e.fields', 'returns')}, 0) > 0 THEN 1 ELSE 0 END"
+        wait = self._whole_seconds(self._json_number("e.fields", "queue_wait_s"))
+        names = (
+            SwitchboardConnected.NAME,
+            SwitchboardAnswered.NAME,
+            SwitchboardTransfer.NAME,
+            SwitchboardQueued.NAME,
+            SwitchboardPutThrough.NAME,
+        )
+        for unit, kind, target, name, place_value, why_value, returned, seconds, n, calls in self._read(
+            f"SELECT c.unit, c.target_kind, c.target, e.event, {place}, {why}, {after_return}, {wait}, COUNT(*),"
+            " COUNT(DISTINCT e.call_id) FROM call_events e"
+            " LEFT JOIN calls c ON c.call_id = e.call_id AND c.started_at >= ? AND c.started_at < ?"
+            f" WHERE e.event IN ({', '.join('?' for _ in names)}) AND e.at >= ? AND e.at < ?"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+            (lo, hi, *names, lo, hi),
+        ):
+            scope = who(unit, kind, target)
+            if name == SwitchboardConnected.NAME:
+                tally.count(scope, Measure.SB_ANSWERED, "", int(calls))
+            elif name == SwitchboardAnswered.NAME and place_value == "waiting" and seconds is not None:
+                tally.count(scope, Measure.SB_QUEUE_WAIT, int(seconds), int(n))
+            elif name == SwitchboardTransfer.NAME:
+                tally.count(scope, Measure.SB_TRANSFER, "", int(n))
+            elif name == SwitchboardQueued.NAME and place_value == "returned" and why_value != OPERATOR_DID_NOT_ANSWER:
+                tally.count(scope, Measure.SB_RECALL, "", int(n))
+            elif name == SwitchboardPutThrough.NAME and returned:
+                tally.count(scope, Measure.SB_RECALL_PUT_THROUGH, "", int(n))
 
     def prune(self, before: datetime) -> int:
         """Delete call records older than `before` (retention); callbacks are kept until done.

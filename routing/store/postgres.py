@@ -46,6 +46,9 @@ class PostgresStore(Store):
     def _json_text(self, column: str, key: str) -> str:
         return f"({column}::json ->> '{key}')"
 
+    def _json_number(self, column: str, key: str) -> str:
+        return f"CAST(({column}::json ->> '{key}') AS DOUBLE PRECISION)"
+
     def _whole_seconds(self, column: str) -> str:
         return f"FLOOR({column} + 0.5)"
 

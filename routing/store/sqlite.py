@@ -52,6 +52,9 @@ class SqliteStore(Store):
     def _json_text(self, column: str, key: str) -> str:
         return f"json_extract({column}, '$.{key}')"
 
+    def _json_number(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
     def _whole_seconds(self, column: str) -> str:
         return f"CAST({column} + 0.5 AS INTEGER)"
 

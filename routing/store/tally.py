@@ -28,6 +28,12 @@ class Measure(StrEnum):
     PRIVATE = "private"  # who: ('', 'extension', extension)
     PREMIUM_BLOCKED = "premium_blocked"  # who: ('', 'extension', extension)
     HOUR = "hour"  # key: the local hour of day the call began; who: all ''
+    # The switchboard's queue (#13 item 10); who: the call's unit and target, as for violations.
+    SB_ANSWERED = "sb_answered"  # calls an operator talked to (distinct calls with switchboard.connected)
+    SB_QUEUE_WAIT = "sb_queue_wait"  # key: whole seconds in the queue before an operator first took the call
+    SB_TRANSFER = "sb_transfer"  # calls put through (switchboard.transfer)
+    SB_RECALL = "sb_recall"  # återfall: back from a transfer nobody answered
+    SB_RECALL_PUT_THROUGH = "sb_recall_put_through"  # put through and answered after an återfall
 
 
 class TallyKey(NamedTuple):

@@ -41,7 +41,7 @@ from routing.calllog.events import (
 from routing.config.schema import Operator
 from routing.policy.directory import Directory
 from routing.policy.state import RoutingState
-from routing.policy.switchboard_queue import Place, QueueError, SwitchboardQueue, Waiting
+from routing.policy.switchboard_queue import OPERATOR_DID_NOT_ANSWER, Place, QueueError, SwitchboardQueue, Waiting
 from routing.policy.transfer import TargetKind, TransferTarget, transfer_target
 from routing.service import dialplan_variables as v
 from routing.service.call_router import QUEUE_LEASE_S
@@ -185,8 +185,9 @@ class LiveCalls:
             waiting = self.queue.add(self._new_waiting(channel, entry, now), now)
             waiting.place = entry.place
             if entry.place is Place.RETURNED:
-                waiting.returned_why = return_why(entry.status)
-                waiting.answered = not entry.status.startswith("OPERATOR_")
+                by_operator = entry.status.startswith("OPERATOR_")
+                waiting.returned_why = OPERATOR_DID_NOT_ANSWER if by_operator else return_why(entry.status)
+                waiting.answered = not by_operator
             if entry.place is Place.HELD:
                 waiting.operator = entry.operator
                 waiting.answered = True

@@ -13,6 +13,9 @@ test-only dialplan installed, and `routing` starts the service in-process (tests
 from __future__ import annotations
 
 import fcntl
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
@@ -20,11 +23,23 @@ from typing import Any
 
 import pytest
 import structlog
+import yaml
 
+from routing.policy.referral import Referral
 from routing.sandbox import RunningSandbox, SandboxError, reset, up
 from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
+from routing.store import SqliteStore
 from tests.ci import in_ci
-from tests.e2e.harness import Ami, AmiLogin, RunningService, install_test_dialplan, start_service
+from tests.e2e.harness import (
+    Ami,
+    AmiLogin,
+    RunningService,
+    ServiceProcess,
+    install_test_dialplan,
+    start_service,
+    stockholm,
+)
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +157,56 @@ async def routing(ami: Ami, tmp_path: Path, request: pytest.FixtureRequest) -> A
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "faults_expected: the service may log fault events (see FAULT_EVENTS)")
+
+
+@pytest.fixture
+async def service_process(
+    ami: Ami, ami_login: AmiLogin, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[ServiceProcess]]]:
+    started: list[ServiceProcess] = []
+
+    async def start(
+        data: dict[str, Any], referrals: tuple[Referral, ...] = (), *, ari: dict[str, Any] | None = None
+    ) -> ServiceProcess:
+        """`ari`: the config's asterisk.ari (default one whose password is never used)."""
+        port = free_port()
+        data = {
+            **data,
+            "asterisk": {
+                "ami": ami_login.config_section(tmp_path),
+                "ari": ari or {"password_env": "ROUTING_ARI_PASSWORD"},
+                "agi": {"listen": f"127.0.0.1:{port}"},
+            },
+            "store": {"url": f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"},
+            # The policy's clock is the real one here: every hour of the week must ring.
+            "working_hours": {"mon-sun": "00:00-24:00"},
+            "calendar": {"holidays": "none"},
+        }
+        data["units"][0].pop("phone_hours", None)
+        config = tmp_path / "routing.yaml"
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        store = SqliteStore(tmp_path / "routing.db")
+        for referral in referrals:
+            store.set_referral(referral, at=stockholm("2026-12-01 10:00"), by="e2e")
+        store.close()
+        log_path = tmp_path / f"routing-{len(started)}.log"
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "routing", "run", "--config", str(config)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "ROUTING_ARI_PASSWORD": "unused"},
+            )
+        running = ServiceProcess(process, log_path, f"agi://127.0.0.1:{port}")
+        started.append(running)
+        await running.wait_logged('"astdb.synced"')
+        await ami.set_global("ROUTING_AGI", running.agi_url)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            if running.process.poll() is None:
+                running.kill()
+        await ami.db_del_tree("routing")  # leave no fail-safe entries of this test's config

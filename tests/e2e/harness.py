@@ -41,10 +41,12 @@ import io
 import itertools
 import json
 import logging
+import signal
+import subprocess
 import sys
 import time
 import wave
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -980,3 +982,43 @@ class TcpProxy:
             if writer.transport is not None:
                 writer.transport.abort()
         self._writers.clear()
+
+
+# --- `routing run` in a process of its own (to be SIGKILLed) ---------------------------------------
+
+
+@dataclass
+class ServiceProcess:
+    """`routing run` as its own process, as systemd would run it."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    agi_url: str
+
+    def lines(self) -> list[str]:
+        return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    async def wait_logged(self, text: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines()):
+            assert self.process.poll() is None, f"routing run exited {self.process.returncode}: {self.lines()[-10:]}"
+            assert time.monotonic() < deadline, f"routing run never logged {text}: {self.lines()[-10:]}"
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(5)
+
+
+StartProcess = Callable[..., Awaitable[ServiceProcess]]  # the conftest's service_process fixture
+
+
+async def call_via(ami: Ami, svc: ServiceProcess, exten: str, **how: Any) -> CallerCall:
+    return await ami.originate_caller(exten, variables={"__ROUTING_AGI": svc.agi_url}, **how)
+
+
+async def ends_in_voicemail(call: CallerCall, mailbox: str, timeout: float = 20.0) -> None:
+    """The caller reaches `mailbox`; then hangs up and nothing of the call is left."""
+    await call.wait_app("VoiceMail", timeout, data_contains=mailbox)
+    await call.hang_up()
+    await call.wait_no_channels()

@@ -10,13 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +33,11 @@ from routing.store import Callback, SqliteStore
 from tests.e2e.harness import (
     Ami,
     AmiLogin,
-    CallerCall,
     RunningService,
+    ServiceProcess,
+    StartProcess,
+    call_via,
+    ends_in_voicemail,
     finish,
     municipality,
     phone,
@@ -45,7 +45,6 @@ from tests.e2e.harness import (
     stockholm,
     wait_for_astdb,
 )
-from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
 
@@ -271,93 +270,6 @@ async def test_r4_callback_not_answered_by_the_employee_stays_open(routing: Rout
 
 
 # --- R3 the fail-safe when the service dies -------------------------------------------------------------
-
-
-@dataclass
-class ServiceProcess:
-    """`routing run` as its own process, as systemd would run it."""
-
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    agi_url: str
-
-    def lines(self) -> list[str]:
-        return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-
-    async def wait_logged(self, text: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.lines()):
-            assert self.process.poll() is None, f"routing run exited {self.process.returncode}: {self.lines()[-10:]}"
-            assert time.monotonic() < deadline, f"routing run never logged {text}: {self.lines()[-10:]}"
-            await asyncio.sleep(0.05)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(5)
-
-
-@pytest.fixture
-async def service_process(
-    ami: Ami, ami_login: AmiLogin, tmp_path: Path
-) -> AsyncIterator[Callable[..., Awaitable[ServiceProcess]]]:
-    started: list[ServiceProcess] = []
-
-    async def start(data: dict[str, Any], referrals: tuple[Referral, ...] = ()) -> ServiceProcess:
-        port = free_port()
-        data = {
-            **data,
-            "asterisk": {
-                "ami": ami_login.config_section(tmp_path),
-                "ari": {"password_env": "ROUTING_ARI_PASSWORD"},
-                "agi": {"listen": f"127.0.0.1:{port}"},
-            },
-            "store": {"url": f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"},
-            # The policy's clock is the real one here: every hour of the week must ring.
-            "working_hours": {"mon-sun": "00:00-24:00"},
-            "calendar": {"holidays": "none"},
-        }
-        data["units"][0].pop("phone_hours", None)
-        config = tmp_path / "routing.yaml"
-        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        store = SqliteStore(tmp_path / "routing.db")
-        for referral in referrals:
-            store.set_referral(referral, at=stockholm("2026-12-01 10:00"), by="e2e")
-        store.close()
-        log_path = tmp_path / f"routing-{len(started)}.log"
-        with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "routing", "run", "--config", str(config)],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "ROUTING_ARI_PASSWORD": "unused"},
-            )
-        running = ServiceProcess(process, log_path, f"agi://127.0.0.1:{port}")
-        started.append(running)
-        await running.wait_logged('"astdb.synced"')
-        await ami.set_global("ROUTING_AGI", running.agi_url)
-        return running
-
-    try:
-        yield start
-    finally:
-        for running in started:
-            if running.process.poll() is None:
-                running.kill()
-        await ami.db_del_tree("routing")  # leave no fail-safe entries of this test's config
-
-
-async def call_via(ami: Ami, svc: ServiceProcess, exten: str, **how: Any) -> CallerCall:
-    return await ami.originate_caller(exten, variables={"__ROUTING_AGI": svc.agi_url}, **how)
-
-
-async def ends_in_voicemail(call: CallerCall, mailbox: str, timeout: float = 20.0) -> None:
-    """The caller reaches `mailbox`; then hangs up and nothing of the call is left."""
-    await call.wait_app("VoiceMail", timeout, data_contains=mailbox)
-    await call.hang_up()
-    await call.wait_no_channels()
-
-
-StartProcess = Callable[..., Awaitable[ServiceProcess]]
 
 
 async def test_r3_killed_before_the_call_asterisk_rings_then_voicemail(service_process: StartProcess, ami: Ami) -> None:

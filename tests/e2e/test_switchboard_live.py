@@ -3,8 +3,8 @@ Asterisk, driven through the operators' own API: a caller appears in the queue w
 happened before; an operator answers on their (sandbox) phone; two operators answering at
 once, one gets it; a call put through to a phone that does not answer, is busy or unregistered
 comes back to the top of the queue, marked (återfall); a held caller is recalled to the operator
-who held them; and when the service's ARI link is cut, every caller (waiting, held, in a
-transfer) gets the switchboard's phones, then its mailbox (R3).
+who held them; and when the service is SIGKILLed or its ARI link is cut, every caller (waiting,
+held, in a transfer) gets the switchboard's phones, then its mailbox (R3).
 
 Timings (harness.municipality): ring limit 3 × 1 s; the queue's lease 4 s (call_router);
 operators' phones answer after 1 s (sandbox `answer1-<id>`)."""
@@ -22,7 +22,17 @@ import pytest
 from routing.sandbox import RunningSandbox
 from routing.service.call_router import QUEUE_LEASE_S
 from routing.switchboard.accounts import set_password
-from tests.e2e.harness import AmiLogin, OperatorClient, RunningService, TcpProxy, municipality
+from tests.e2e.harness import (
+    Ami,
+    AmiLogin,
+    CallerCall,
+    OperatorClient,
+    RunningService,
+    StartProcess,
+    TcpProxy,
+    call_via,
+    municipality,
+)
 from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
@@ -213,30 +223,59 @@ async def test_r3_ari_link_cut_with_callers_waiting_held_and_in_a_transfer_each_
     data = switchboard_config(tmp_path, asterisk, operators=("eva", "olle"), ari_port=await proxy.start())
     svc = await started(routing, data, ami_login)
     async with OperatorClient(api(svc), "eva", PASSWORD) as eva, OperatorClient(api(svc), "olle", PASSWORD) as olle:
-        waiting_call = await svc.call("9000")
-        await eva.wait_call(waiting_call.call_id, place="waiting")
-        held_call = await svc.call("9000")
-        held = await eva.wait_call(held_call.call_id, place="waiting")
-        await eva.act(held["id"], "answer")
-        await eva.wait_call(held_call.call_id, place="talking")
-        await eva.act(held["id"], "hold")
-        await eva.wait_call(held_call.call_id, place="held")
-        moving_call = await svc.call("9000")
-        moving = await olle.wait_call(moving_call.call_id, place="waiting")
-        await olle.act(moving["id"], "answer")
-        await olle.wait_call(moving_call.call_id, place="talking")
-        await olle.act(moving["id"], "transfer", {"to": "5001"})  # Anna's phone rings, unanswered
-        await moving_call.wait_dial("ring-soc1")
-
+        callers = await three_callers(eva, olle, lambda: svc.call("9000"))
         await proxy.cut()
         cut_at = time.monotonic()
-        for call in (waiting_call, held_call, moving_call):
-            await call.wait_dial("ring-switchboard", timeout=QUEUE_LEASE_S + RING_LIMIT_S + 5)
-        for call in (waiting_call, held_call, moving_call):
-            await call.wait_app("VoiceMail", timeout=RING_LIMIT_S + 10, data_contains="9000")
-            # R3: the switchboard's mailbox within the ring limit + 5 s of the fault.
-            assert time.monotonic() - cut_at < RING_LIMIT_S + 5 + MARGIN_S
-        for call in (waiting_call, held_call, moving_call):
-            await call.hang_up()
+        await each_gets_the_switchboard(callers, cut_at)
+        for call in callers:
             await svc.log.wait_end(call.call_id, timeout=10)
     assert svc.service.live is not None and len(svc.service.live.queue) == 0
+
+
+async def three_callers(
+    eva: OperatorClient, olle: OperatorClient, call: Callable[[], Awaitable[CallerCall]]
+) -> tuple[CallerCall, CallerCall, CallerCall]:
+    """One caller waiting, one held by eva, one olle put through to Anna (whose phone rings)."""
+    waiting_call = await call()
+    await eva.wait_call(waiting_call.call_id, place="waiting")
+    held_call = await call()
+    held = await eva.wait_call(held_call.call_id, place="waiting")
+    await eva.act(held["id"], "answer")
+    await eva.wait_call(held_call.call_id, place="talking")
+    await eva.act(held["id"], "hold")
+    await eva.wait_call(held_call.call_id, place="held")
+    moving_call = await call()
+    moving = await olle.wait_call(moving_call.call_id, place="waiting")
+    await olle.act(moving["id"], "answer")
+    await olle.wait_call(moving_call.call_id, place="talking")
+    await olle.act(moving["id"], "transfer", {"to": "5001"})  # Anna's phone rings, unanswered
+    await moving_call.wait_dial("ring-soc1")
+    return waiting_call, held_call, moving_call
+
+
+async def each_gets_the_switchboard(callers: tuple[CallerCall, ...], since: float) -> None:
+    """R2/R3: the switchboard's phones ring, then its mailbox answers, within the ring limit + 5 s."""
+    for call in callers:
+        await call.wait_dial("ring-switchboard", timeout=QUEUE_LEASE_S + RING_LIMIT_S + 5)
+    for call in callers:
+        await call.wait_app("VoiceMail", timeout=RING_LIMIT_S + 10, data_contains="9000")
+        assert time.monotonic() - since < RING_LIMIT_S + 5 + MARGIN_S
+    for call in callers:
+        await call.hang_up()
+        await call.wait_no_channels()
+
+
+async def test_r3_service_sigkilled_with_callers_waiting_held_and_in_a_transfer_each_gets_the_switchboard(
+    service_process: StartProcess, ami: Ami, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """`routing run` dies (SIGKILL: nothing is let go, no socket closed politely): its leases are
+    not renewed, and Stasis() fails at once for the caller whose transfer comes back."""
+    data = switchboard_config(tmp_path, asterisk, operators=("eva", "olle"))
+    svc = await service_process(data, ari=data["asterisk"]["ari"])
+    await svc.wait_logged('"ari.resynced"')
+    base = f"http://{data['switchboard']['listen']}"
+    async with OperatorClient(base, "eva", PASSWORD) as eva, OperatorClient(base, "olle", PASSWORD) as olle:
+        callers = await three_callers(eva, olle, lambda: call_via(ami, svc, "9000"))
+        svc.kill()
+        killed_at = time.monotonic()
+    await each_gets_the_switchboard(callers, killed_at)

@@ -144,3 +144,40 @@ def test_messages_asterisk_did_not_play_are_counted_for_the_call_and_outside_cal
     rows = {(r.kind, r.id): r for r in _report(store).rows}
     assert rows[("all", "")].not_played == 2
     assert rows[("unit", "soc")].not_played == 1 and rows[("unit", "kc")].not_played == 0
+
+
+def test_the_switchboards_figures_operator_answers_queue_wait_transfers_and_recalls(store: Store) -> None:
+    """#13 item 10: c1 waited 4 s, was answered by an operator, put through to Anna, came back
+    (återfall) and was put through again and answered; c2 waited 10 s, was held and recalled
+    (two connections, one call); c3 came back from an operator's phone that did not answer
+    (not an återfall)."""
+    at = (T0 + timedelta(minutes=1)).isoformat()
+
+    def sb(call_id: str, event: str, **fields: object) -> None:
+        store.record_event(at=at, call_id=call_id, event=event, fields=fields)
+
+    sb("c1", "switchboard.answered", operator="eva", queue_wait_s=4.2, place="waiting")
+    sb("c1", "switchboard.connected", operator="eva")
+    sb("c1", "switchboard.transfer", operator="eva", kind="person", target="soc1")
+    sb("c1", "switchboard.queued", place="returned", returned_from="Anna (5001)", why="no answer")
+    sb("c1", "switchboard.answered", operator="eva", queue_wait_s=30.0, place="returned")
+    sb("c1", "switchboard.connected", operator="eva")
+    sb("c1", "switchboard.transfer", operator="eva", kind="person", target="soc2")
+    sb("c1", "switchboard.put_through", target="soc2", returns=1)
+    sb("c2", "switchboard.answered", operator="olle", queue_wait_s=10.0, place="waiting")
+    sb("c2", "switchboard.connected", operator="olle")
+    sb("c2", "switchboard.answered", operator="olle", queue_wait_s=70.0, place="held", recalled=True)
+    sb("c2", "switchboard.connected", operator="olle")
+    sb("c3", "switchboard.queued", place="returned", returned_from="operator eva", why="operator did not answer")
+    rows = {(r.kind, r.id): r for r in _report(store).rows}
+    everyone, soc1 = rows[("all", "")], rows[("person", "soc1")]
+    assert (everyone.sb_answered, everyone.sb_transfers, everyone.sb_recalls, everyone.sb_recalls_put_through) == (
+        2,
+        2,
+        1,
+        1,
+    )
+    assert (everyone.sb_queue_wait_median_s, everyone.sb_queue_wait_p90_s) == (7.0, 10.0)  # of 4 and 10 s
+    assert (soc1.sb_answered, soc1.sb_recalls) == (2, 1)  # c1 and c2 were calls to Anna
+    table = render_table(_report(store))
+    assert "sb answered" in table and "1/1" in table

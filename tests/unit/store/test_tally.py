@@ -13,10 +13,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from routing.calllog.events import CallPrivate, MobileForward, OutboundBlocked, PolicyViolation, PromptNotPlayed
+from routing.calllog.events import (
+    CallPrivate,
+    MobileForward,
+    OutboundBlocked,
+    PolicyViolation,
+    PromptNotPlayed,
+    SwitchboardAnswered,
+    SwitchboardConnected,
+    SwitchboardPutThrough,
+    SwitchboardQueued,
+    SwitchboardTransfer,
+)
 from routing.config import load_config
 from routing.policy.answer_measures import answered_within_ring_limit
 from routing.policy.steps import Outcome
+from routing.policy.switchboard_queue import OPERATOR_DID_NOT_ANSWER
 from routing.reports.period import period_counts, report_for
 from routing.store import Store, open_store
 from routing.store.base import SECONDS_COUNTED
@@ -90,6 +102,27 @@ def _fill(store: Store, seed: int, calls: int = 240) -> None:
                 ]
             )
             store.record_event(at=stamp, call_id=None, event="outbound.blocked", fields=blocked)
+        if rnd.random() < 0.3:  # the switchboard's queue had the call (#13)
+            _switchboard(store, rnd, stamp, cid if rnd.random() < 0.9 else f"elsewhere-{n}")
+
+
+def _switchboard(store: Store, rnd: random.Random, stamp: str, cid: str) -> None:
+    def event(name: str, **fields: object) -> None:
+        store.record_event(at=stamp, call_id=cid, event=name, fields=fields)
+
+    event("switchboard.queued", place="waiting", history=[])
+    wait = rnd.choice([round(rnd.uniform(0, 40), 3), 7.5, 8.5])
+    event("switchboard.answered", operator="eva", queue_wait_s=wait, place="waiting")
+    for _ in range(rnd.choice([0, 1, 1, 2])):  # a recalled held call connects again
+        event("switchboard.connected", operator="eva")
+    if rnd.random() < 0.3:
+        event("switchboard.answered", operator="eva", queue_wait_s=wait + 60, place="held", recalled=True)
+    if rnd.random() < 0.5:
+        event("switchboard.transfer", operator="eva", kind="person", target="soc1")
+        why = rnd.choice(["no answer", "busy", "operator did not answer"])
+        if rnd.random() < 0.5:
+            event("switchboard.queued", place="returned", returned_from="Anna (5001)", why=why)
+        event("switchboard.put_through", target="soc1", returns=rnd.choice([0, 1, 2]))
 
 
 def _reference(store: Store, start: datetime, end: datetime) -> Tally:
@@ -106,6 +139,7 @@ def _reference(store: Store, start: datetime, end: datetime) -> Tally:
         if outcome in ("", "abandoned") and call.duration_s is not None:
             tally.count(scope, Measure.ABANDONED_AFTER, int(call.duration_s + 0.5))
         tally.count(NOBODY, Measure.HOUR, datetime.fromisoformat(call.started_at).astimezone(ZONE).hour)
+    connected: dict[tuple[str, str, str], set[str]] = {}
     for stored in store.events_between(start, end):
         event = stored.event
         found = calls.get(str(stored.call_id))
@@ -120,6 +154,20 @@ def _reference(store: Store, start: datetime, end: datetime) -> Tally:
             tally.count(("", "extension", event.extension), Measure.PRIVATE)
         elif isinstance(event, OutboundBlocked) and event.premium_rate:
             tally.count(("", "extension", event.extension), Measure.PREMIUM_BLOCKED)
+        elif isinstance(event, SwitchboardConnected):
+            connected.setdefault(scope, set()).add(str(stored.call_id))
+        elif isinstance(event, SwitchboardAnswered) and event.place == "waiting":
+            tally.count(scope, Measure.SB_QUEUE_WAIT, int(event.queue_wait_s + 0.5))
+        elif isinstance(event, SwitchboardTransfer):
+            tally.count(scope, Measure.SB_TRANSFER)
+        elif (
+            isinstance(event, SwitchboardQueued) and event.place == "returned" and event.why != OPERATOR_DID_NOT_ANSWER
+        ):
+            tally.count(scope, Measure.SB_RECALL)
+        elif isinstance(event, SwitchboardPutThrough) and event.returns > 0:
+            tally.count(scope, Measure.SB_RECALL_PUT_THROUGH)
+    for scope, call_ids in connected.items():
+        tally.count(scope, Measure.SB_ANSWERED, "", len(call_ids))
     return Tally({key: n for key, n in tally.items() if n})  # without the zero counts
 
 
