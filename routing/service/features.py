@@ -37,6 +37,8 @@ class FeatureCodes:
         self._referrals = referrals
         self._prompts = prompts
         self._clock = clock
+        # on_referral(person, reason or None when cleared, by): the switchboard's live stream.
+        self.on_referral: Callable[[str, str | None, str], None] | None = None
 
     async def __call__(self, request: AgiRequest) -> Mapping[str, str]:
         dialled = request.args[0] if request.args else ""
@@ -68,6 +70,7 @@ class FeatureCodes:
             if isinstance(action, ClearReferral):
                 self._referrals.clear_referral(person.id)
                 emit(log, ReferralCleared(person=person.id, by=f"phone:{extension}"))
+                self._tell(person.id, None, f"phone:{extension}")
                 return spoken_swedish.REFERRAL_CLEARED, True
             assert isinstance(action, SetReferral)
             self._referrals.set_referral(action.referral, at=now, by=f"phone:{extension}")
@@ -77,6 +80,11 @@ class FeatureCodes:
         referral = action.referral
         until = referral.until.isoformat() if referral.until is not None else None
         emit(log, ReferralSet(person=person.id, reason=referral.reason.value, until=until, by=f"phone:{extension}"))
+        self._tell(person.id, referral.reason.value, f"phone:{extension}")
         return spoken_swedish.referral_registered(
             spoken_swedish.referral_message(person.name, referral, None, now)
         ), True
+
+    def _tell(self, person: str, reason: str | None, by: str) -> None:
+        if self.on_referral is not None:
+            self.on_referral(person, reason, by)

@@ -141,6 +141,7 @@ class Service:
             )
             if self.live is not None:
                 self.live.on_change = self.switchboard.calls_changed
+            self.features.on_referral = self.switchboard.referral_changed
         self.agi_address: tuple[str, int] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
         self._followup_task: asyncio.Task[None] | None = None

@@ -235,7 +235,7 @@ class SwitchboardApi:
         by = f"operator:{session.operator}"
         await self._write(partial(self._store.set_referral, referral, at=now, by=by))
         log.info(LogId.OPERATOR_REFERRAL_SET, operator=session.operator, person=person, reason=reason.value)
-        self._publish({"type": "referral", "person": person, "reason": reason.value, "by": by})
+        self.referral_changed(person, reason.value, by)
         return web.json_response({"person": person, "reason": reason.value, "set_by": by})
 
     async def _clear_referral(self, request: web.Request) -> web.Response:
@@ -245,7 +245,7 @@ class SwitchboardApi:
             raise _json_error(web.HTTPNotFound, f"no person has the id '{person}'")
         cleared = await self._write(partial(self._store.clear_referral, person))
         log.info(LogId.OPERATOR_REFERRAL_CLEARED, operator=session.operator, person=person, had_one=cleared)
-        self._publish({"type": "referral", "person": person, "reason": None, "by": f"operator:{session.operator}"})
+        self.referral_changed(person, None, f"operator:{session.operator}")
         return web.json_response({"person": person, "cleared": cleared})
 
     async def _callbacks(self, request: web.Request) -> web.Response:
@@ -375,6 +375,12 @@ class SwitchboardApi:
     async def _hang_up(self, request: web.Request) -> web.Response:
         await self._act(request, LogId.OPERATOR_HANGUP, lambda live, op, ch: live.hang_up(op, ch))
         return web.json_response({"id": request.match_info["id"], "place": "gone"})
+
+    def referral_changed(self, person: str, reason: str | None, by: str) -> None:
+        """A referral was set (`reason`) or cleared (None): by an operator here, or from a phone
+        (feature codes, in this process). One set with `routing referral` (another process) is
+        not pushed: the page sees it at its next directory search."""
+        self._publish({"type": "referral", "person": person, "reason": reason, "by": by})
 
     def calls_changed(self) -> None:
         """The queue changed: the streams get it once, however many changes this turn of the

@@ -279,3 +279,67 @@ async def test_r3_service_sigkilled_with_callers_waiting_held_and_in_a_transfer_
         svc.kill()
         killed_at = time.monotonic()
     await each_gets_the_switchboard(callers, killed_at)
+
+
+async def test_the_stream_reports_a_new_caller_and_a_referral_set_from_a_phone_within_a_second(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    data = switchboard_config(tmp_path, asterisk)
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        async with eva.http.ws_connect("/api/stream", headers={"Origin": api(svc)}) as ws:
+            assert (await ws.receive_json(timeout=5))["type"] == "hello"
+
+            async def next_message(wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+                while True:
+                    message: dict[str, Any] = await ws.receive_json(timeout=10)
+                    if wanted(message):
+                        return message
+
+            call = await svc.call("9000")
+            entered = await call.wait_app("Stasis")
+            queued = await next_message(
+                lambda m: m["type"] == "calls" and any(c["call_id"] == call.call_id for c in m["calls"])
+            )
+            assert time.monotonic() - entered.at < 1.0 + MARGIN_S
+            (shown,) = [c for c in queued["calls"] if c["call_id"] == call.call_id]
+            assert shown["place"] == "waiting" and shown["caller"] == "0701234567"  # R12: a logged-in operator
+
+            code = await svc.call("*2121300", context="routing-features", caller="5001")  # meeting, back 13:00
+            referral = await next_message(lambda m: m["type"] == "referral")
+            assert referral == {"type": "referral", "person": "soc1", "reason": "meeting", "by": "phone:5001"}
+            await code.wait_hangup()
+            await call.hang_up()
+            await next_message(lambda m: m["type"] == "calls" and all(c["call_id"] != call.call_id for c in m["calls"]))
+        await svc.log.wait_end(call.call_id, timeout=10)
+
+
+async def test_r1_past_the_queues_timeout_a_caller_gets_the_switchboards_own_chain(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """Nobody takes the caller within switchboard.queue_timeout_s: the flow goes on to the
+    switchboard's voicemail (R1, R2). A caller an operator had, back from a transfer nobody
+    answered and not taken again in time, gets the switchboard's mailbox too."""
+    data = switchboard_config(tmp_path, asterisk, queue_timeout_s=3)
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        call = await svc.call("9000")
+        entered = await call.wait_app("Stasis")
+        mailbox = await call.wait_app("VoiceMail", timeout=3 + 10, data_contains="9000")
+        assert mailbox.at - entered.at == pytest.approx(3, abs=MARGIN_S)
+        assert svc.log.one(call.call_id, "switchboard.left")["why"] == "overflow"
+        assert svc.log.one(call.call_id, "call.no_answer")["target"] == "9000"
+        await call.hang_up()
+        end = await svc.log.wait_end(call.call_id, timeout=10)
+        assert end["outcome"] == "voicemail"
+
+        had = await svc.call("9000")
+        waiting = await eva.wait_call(had.call_id, place="waiting")
+        await eva.act(waiting["id"], "answer")
+        await eva.wait_call(had.call_id, place="talking")
+        await eva.act(waiting["id"], "transfer", {"to": "5001"})
+        await eva.wait_call(had.call_id, timeout=RING_LIMIT_S + 5, place="returned")
+        await had.wait_app("VoiceMail", timeout=3 + 10, data_contains="9000")
+        await had.hang_up()
+        end = await svc.log.wait_end(had.call_id, timeout=10)
+        assert (end["outcome"], end["by"]) == ("answered", "operator:eva")  # she had answered it (R2)
