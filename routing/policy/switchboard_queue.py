@@ -49,6 +49,7 @@ _MOVES: dict[str, frozenset[Place]] = {
     "transfer": frozenset({Place.TALKING}),
     "hold": frozenset({Place.TALKING}),
     "returned": frozenset({Place.TRANSFERRING}),
+    "unhold": frozenset({Place.HELD}),
 }
 
 
@@ -180,6 +181,16 @@ class SwitchboardQueue:
         waiting.returned_why = why
         waiting.returned_person = waiting.transfer_person
         waiting.returns += 1
+        return waiting
+
+    def unhold(self, channel: str, why: str, now: float) -> Waiting:
+        """A held caller who cannot be recalled to their operator (no longer an operator, say):
+        back at the top of the queue for anyone, and under the queue's timeout again (R1)."""
+        waiting = self._move(channel, "unhold", now, Place.RETURNED)
+        waiting.returned_from = f"operator {waiting.operator}"
+        waiting.returned_why = why
+        waiting.returned_person = None
+        waiting.recall_at = None
         return waiting
 
     def overdue(self, now: float) -> list[Waiting]:

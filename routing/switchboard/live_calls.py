@@ -475,15 +475,25 @@ class LiveCalls:
         for waiting in self.queue.overdue(now):
             await self._overflow(waiting)
         for waiting in self.queue.recalls_due(now):
-            with contextlib.suppress(QueueError):
+            try:
                 await self.answer(waiting.operator or "", waiting.channel)
+            except QueueError as exc:
+                if exc.status == 403 and self.queue.get(waiting.channel) is waiting:
+                    # Not an operator any more (the config changed): anyone may take the caller.
+                    self.queue.unhold(waiting.channel, "held by someone no longer an operator", now)
+                    self._changed()
         held = [w for w in self.queue.calls() if w.place in IN_STASIS]
         results = await asyncio.gather(
             *(self.ari.set_variable(w.channel, "TIMEOUT(absolute)", f"{QUEUE_LEASE_S:g}") for w in held),
             return_exceptions=True,
         )
         for waiting, result in zip(held, results, strict=True):
-            if isinstance(result, AriError) and result.gone and self.queue.get(waiting.channel) is waiting:
+            if (
+                isinstance(result, AriError)
+                and result.gone
+                and self.queue.get(waiting.channel) is waiting
+                and waiting.place in IN_STASIS  # not one answered while the renewal was on its way
+            ):
                 self._forget(waiting, "hangup")
         if now - self._last_check >= CHECK_GONE_S:
             self._last_check = now

@@ -220,3 +220,15 @@ def test_a_claim_asterisk_could_not_carry_out_is_released_where_it_was() -> None
     assert (held.place, held.operator, held.recall_at) == (Place.HELD, "op2", 131)
     with pytest.raises(QueueError):
         q.release("a", Place.WAITING, None, 72)  # only an offered call can be released
+
+
+def test_r3_a_held_caller_whose_operator_is_gone_goes_back_to_the_queue_for_anyone() -> None:
+    q = SwitchboardQueue(timeout_s=30, hold_recall_s=60)
+    q.add(caller("a", 0), 0)
+    q.claim("a", "op1", 1)
+    q.connected("a", 2)
+    q.hold("a", "op1", 3)
+    back = q.unhold("a", "held by someone no longer an operator", 63)
+    assert (back.place, back.recall_at, back.returned_from) == (Place.RETURNED, None, "operator op1")
+    assert q.claim("a", "op2", 64).operator == "op2"
+    assert [w.channel for w in q.overdue(94)] == []  # offered now; had it stayed returned: overdue at 93
