@@ -170,9 +170,7 @@ class Service:
 
         client = AriClient(str(ari.url), ari.username, password, ari.app)
         directory = self.router.directory
-        queue = SwitchboardQueue(
-            config.switchboard.queue_timeout_s or directory.ring_timeout_s, config.switchboard.hold_recall_s
-        )
+        queue = SwitchboardQueue(_queue_timeout_s(config, directory), config.switchboard.hold_recall_s)
         stream: AriEventStream | None = None
         live = LiveCalls(
             client,
@@ -299,6 +297,9 @@ class Service:
             log.warning(LogId.CONFIG_RESTART_NEEDED, keys=changed, detail="these keys take effect at the next start")
         self.config = config
         self.router.directory = directory
+        if self.live is not None:  # the queue's timings follow the config like its operators do
+            self.live.queue.timeout_s = _queue_timeout_s(config, directory)
+            self.live.queue.hold_recall_s = config.switchboard.hold_recall_s
         if self.link is not None:
             self.link.resync()  # the AstDB fail-safe follows the new config
         log.info(LogId.CONFIG_RELOADED, file=path, units=len(config.units), people=len(config.people))
@@ -340,6 +341,11 @@ class Service:
         self.router.let_go()
         self.orphans.leave()
         log.info(LogId.SERVICE_STOPPED, calls_let_go=in_progress)
+
+
+def _queue_timeout_s(config: Config, directory: Directory) -> float:
+    """How long the switchboard's queue holds a caller: its own setting, else the ring limit (R1)."""
+    return config.switchboard.queue_timeout_s or directory.ring_timeout_s
 
 
 async def _read_elsewhere(path: str) -> Config:
