@@ -314,27 +314,23 @@ class SwitchboardApi:
         call_id = waiting.call_id if waiting is not None else None
         try:
             result = await action(live, session.operator, channel)
-        except QueueError as exc:
+        except (QueueError, TransferRefused) as exc:
+            # A queue move the call's place does not allow, or a target the policy refuses.
+            status = _STATUS.get(exc.status, web.HTTPConflict) if isinstance(exc, QueueError) else web.HTTPConflict
+            policy = (
+                {"rule": exc.rule, "needs_confirmation": exc.needs_confirmation}
+                if isinstance(exc, TransferRefused)
+                else {}
+            )
             log.info(
                 LogId.OPERATOR_ACTION_REFUSED,
                 operator=session.operator,
                 action=log_id.value,
                 call_id=call_id,
                 why=str(exc),
+                rule=policy.get("rule"),
             )
-            raise _json_error(_STATUS.get(exc.status, web.HTTPConflict), str(exc)) from None
-        except TransferRefused as exc:
-            log.info(
-                LogId.OPERATOR_ACTION_REFUSED,
-                operator=session.operator,
-                action=log_id.value,
-                call_id=call_id,
-                why=exc.reason,
-                rule=exc.rule,
-            )
-            raise _json_error(
-                web.HTTPConflict, exc.reason, rule=exc.rule, needs_confirmation=exc.needs_confirmation
-            ) from None
+            raise _json_error(status, str(exc), **policy) from None
         log.info(log_id, operator=session.operator, call_id=call_id, **what)
         return result
 
