@@ -32,6 +32,7 @@ from routing.ari.events import (
     PlaybackFinished,
     StasisEnd,
     StasisStart,
+    UnknownEvent,
 )
 from routing.ari.stream import AriEventStream, Resync
 from routing.calllog.masking import mask_processor
@@ -183,6 +184,11 @@ async def test_a_channel_through_the_app_from_stasis_start_to_destroyed(ari: Run
             await late
         assert caught.value.gone, caught.value
     await client.destroy_bridge(bridge.id)
+    # Asterisk tears a bridge down on its own thread after answering the DELETE: once it says
+    # so (BridgeDestroyed, an event this client does not type), the bridge is gone.
+    await seen.wait_for(
+        UnknownEvent, lambda e: e.type == "BridgeDestroyed" and e.raw.get("bridge", {}).get("id") == bridge.id
+    )
     with pytest.raises(AriError) as caught:
         await client.bridge(bridge.id)
     assert caught.value.status == 404 and caught.value.gone

@@ -343,3 +343,37 @@ async def test_r1_past_the_queues_timeout_a_caller_gets_the_switchboards_own_cha
         await had.hang_up()
         end = await svc.log.wait_end(had.call_id, timeout=10)
         assert (end["outcome"], end["by"]) == ("answered", "operator:eva")  # she had answered it (R2)
+
+
+async def test_r15_r18_r20_a_mobile_needs_confirmation_and_is_a_cost_a_premium_number_stays_barred(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    data = switchboard_config(tmp_path, asterisk)
+    data["outbound"] = {"trunk": "Local/answer1-{number}@sandbox-phones", "barred_prefixes": ["0900"]}
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        call = await svc.call("9000")
+        waiting = await eva.wait_call(call.call_id, place="waiting")
+        await eva.act(waiting["id"], "answer")
+        await eva.wait_call(call.call_id, place="talking")
+        path = f"/api/calls/{waiting['id']}/transfer"
+
+        status, barred = await eva.post(path, {"to": "0900123456"})
+        assert (status, barred["rule"], barred["needs_confirmation"]) == (409, "R18", False)
+        status, ask = await eva.post(path, {"to": "5001", "mobile": True})
+        assert (status, ask["rule"], ask["needs_confirmation"]) == (409, "R15", True)
+        assert "0701234567" in ask["error"] or "+46701234567" in ask["error"]
+        await eva.wait_call(call.call_id, place="talking")  # nothing moved
+
+        put = await eva.act(waiting["id"], "transfer", {"to": "5001", "mobile": True, "confirm": True})
+        assert (put["kind"], put["mobile_cost"]) == ("mobile", True)
+        await call.wait_dial("answer1-+46701234567")
+        through = await svc.log.wait_for(call.call_id, "switchboard.put_through")
+        assert through["target"] == "soc1"
+        await eva.wait_gone(call.call_id)
+        transfer = svc.log.one(call.call_id, "switchboard.transfer")
+        assert (transfer["kind"], transfer["mobile_cost"], transfer["rules"]) == ("mobile", True, ["R1", "R15", "R20"])
+        refusals = [r["rule"] for r in svc.log.records() if r.get("event") == "operator.action_refused"]
+        assert refusals == ["R18", "R15"]
+        await call.hang_up()
+        await svc.log.wait_end(call.call_id, timeout=10)
