@@ -357,7 +357,6 @@ class LiveCalls:
             self._directory(), state, to, self._clock(), voicemail=voicemail, mobile=mobile, confirmed=confirmed
         )
         ami = self._need_ami()
-        waiting = self._talking(channel, operator.id)  # still: the state was read meanwhile
         if target.kind is TargetKind.VOICEMAIL:
             variables = {v.MAILBOX: target.mailbox or ""}
             exten = v.SB_VOICEMAIL
@@ -367,7 +366,9 @@ class LiveCalls:
         else:  # every phone passed over: back at once, marked (no ringing a phone that cannot answer)
             variables = {v.SB_STATUS: "BUSY" if target.why_not_rung == "busy" else "CHANUNAVAIL"}
             exten = v.SB_BACK
-        self.queue.transfer(channel, operator.id, target.label, target.person, self.now())
+        # The queue checks again that the call is still this operator's conversation: the state
+        # was read meanwhile, and the caller may have hung up.
+        waiting = self.queue.transfer(channel, operator.id, target.label, target.person, self.now())
         emit(
             self._log(waiting),
             SwitchboardTransfer(
