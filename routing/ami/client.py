@@ -277,13 +277,26 @@ class AmiClient:
         self._logged_in.clear()
         self._manager.close()
 
-    def on_event(self, pattern: str, callback: EventCallback) -> None:
-        """Call `callback(message)` for events matching `pattern` ('*' for all)."""
+    def on_event(self, pattern: str, callback: EventCallback) -> Callable[[], None]:
+        """Call `callback(message)` for events matching `pattern` ('*' for all). Returns what
+        stops it: a listener for one request (a callback call) on the service's long-lived
+        link must not stay registered after its answer."""
 
         def relay(_manager: Manager, message: Message) -> None:
             callback(message)
 
         self._manager.register_event(pattern, relay)
+
+        def remove() -> None:
+            # A new list, not removal in place: panoramisk may be iterating the old one (a
+            # listener that stops itself while its event is dispatched).
+            manager = self._manager
+            left = [c for c in manager.callbacks[pattern] if c is not relay]
+            manager.callbacks[pattern] = left
+            if not left:  # panoramisk adds the pattern again at its next registration
+                manager.patterns = [(p, regexp) for p, regexp in manager.patterns if p != pattern]
+
+        return remove
 
     async def action(
         self, fields: Mapping[str, FieldValue], *, as_list: bool | None = None, timeout_s: float | None = None

@@ -478,6 +478,8 @@ class LogId(StrEnum):
     OPERATOR_REFERRAL_SET = "operator.referral_set"
     OPERATOR_REFERRAL_CLEARED = "operator.referral_cleared"
     OPERATOR_CALLBACK_DONE = "operator.callback_done"
+    OPERATOR_CALLBACK_CALL = "operator.callback_call"  # the operator's phone rings, then the caller's (R4)
+    CALLBACK_CALL_FAILED = "callback.call_failed"  # a callback call Asterisk or the store did not carry out
     OPERATOR_ANSWER = "operator.answer"
     OPERATOR_TRANSFER = "operator.transfer"
     OPERATOR_HOLD = "operator.hold"

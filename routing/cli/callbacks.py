@@ -78,7 +78,8 @@ def cmd_callbacks_call(args: argparse.Namespace) -> int:
         print(f"routing callbacks call: callback {args.id} was done already ({callback.done_by})", file=sys.stderr)
         return EXIT_USAGE
     directory = Directory.from_config(config)
-    if directory.device_of(args.from_extension) is None:
+    device = directory.device_of(args.from_extension)
+    if device is None:
         print(f"routing callbacks call: no phone has the extension {args.from_extension}", file=sys.stderr)
         return EXIT_USAGE
     ami_config = config.asterisk.ami
@@ -92,7 +93,9 @@ def cmd_callbacks_call(args: argparse.Namespace) -> int:
         ami = AmiClient(ami_config.host, ami_config.port, ami_config.username, secret)
         await ami.connect()
         try:
-            return await call_back(callback, args.from_extension, directory=directory, store=store, ami=ami, now=now)
+            return await call_back(
+                callback, device=device, by=args.from_extension, directory=directory, store=store, ami=ami, now=now
+            )
         finally:
             ami.close()
 

@@ -20,9 +20,11 @@ log = structlog.get_logger("routing.asterisk")
 
 
 class AsteriskLink:
-    # All the service listens to. UserEvent: its own probe call, and RoutingAnswered (a device
-    # answered a routed call, from Dial's U()).
-    EVENTS = ("DeviceStateChange", "UserEvent")
+    # All the service listens to. UserEvent: its own probe call, RoutingAnswered (a device
+    # answered a routed call, from Dial's U()) and RoutingCallback; OriginateResponse: the
+    # answer to an Originate (a callback called from the switchboard), without which the
+    # action would never complete.
+    EVENTS = ("DeviceStateChange", "UserEvent", "OriginateResponse")
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 import structlog
 from panoramisk.message import Message
@@ -22,6 +23,7 @@ from routing.policy.call import EventKind
 from routing.policy.directory import Directory
 from routing.service.step_codec import dial_status
 from routing.store.base import Callback, Store
+from routing.store.io import store_io
 
 log = structlog.get_logger("routing.callbacks")
 
@@ -58,16 +60,18 @@ class CallbackResult:
 
 async def call_back(
     callback: Callback,
-    from_extension: str,
     *,
+    device: str,
+    by: str,
     directory: Directory,
     store: Store,
     ami: AmiClient,
     now: datetime,
 ) -> CallbackResult:
-    device = directory.device_of(from_extension)
-    if device is None:
-        raise ValueError(f"no phone has the extension {from_extension}")
+    """Ring `device` (the employee's or operator's phone), then the caller; record the attempt
+    (`by`: who called back, e.g. an extension or `operator:<id>`). Safe on the service's
+    long-lived AMI link: its listener is removed once the answer is in, and the store is written
+    off the event loop where the store is a round trip away (store_io)."""
     exten = f"cb{callback.id}"
     result: asyncio.Future[CallbackOutcome] = asyncio.get_running_loop().create_future()
 
@@ -80,35 +84,35 @@ async def call_back(
             status = dial_status(str(message.get("Status", "")))
             result.set_result(_CALLER_LEG.get(status, CallbackOutcome.FAILED))
 
-    ami.on_event("UserEvent", on_event)
-    calling = CallbackCalling(
-        callback_id=callback.id, target=callback.target, by=from_extension, device=device, caller=callback.caller
+    stop_listening = ami.on_event("UserEvent", on_event)
+    try:
+        calling = CallbackCalling(
+            callback_id=callback.id, target=callback.target, by=by, device=device, caller=callback.caller
+        )
+        emit(log, calling)
+        response = await ami.originate(
+            device,
+            context="routing-callback",
+            exten=exten,
+            caller_id=f'"Återuppringning" <{callback.caller}>',
+            variables={
+                "ROUTING_CALLBACK_ID": str(callback.id),
+                "ROUTING_CALLBACK_DIAL": directory.config.outbound.trunk.replace("{number}", callback.caller),
+            },
+            timeout_ms=int(directory.ring_timeout_s * 1000),
+        )
+        if response is None or response.get("Response") != "Success":
+            outcome = CallbackOutcome.EMPLOYEE_NO_ANSWER
+        else:
+            try:
+                outcome = await asyncio.wait_for(result, WAIT_FOR_RESULT_S)
+            except TimeoutError:
+                outcome = CallbackOutcome.FAILED
+    finally:
+        stop_listening()
+    await store_io(store, partial(store.record_attempt, callback.id, at=now, outcome=outcome.value))
+    done = outcome is CallbackOutcome.ANSWERED and await store_io(
+        store, partial(store.mark_done, callback.id, at=now, by=by)
     )
-    emit(log, calling)
-    response = await ami.originate(
-        device,
-        context="routing-callback",
-        exten=exten,
-        caller_id=f'"Återuppringning" <{callback.caller}>',
-        variables={
-            "ROUTING_CALLBACK_ID": str(callback.id),
-            "ROUTING_CALLBACK_DIAL": directory.config.outbound.trunk.replace("{number}", callback.caller),
-        },
-        timeout_ms=int(directory.ring_timeout_s * 1000),
-    )
-    if response is None or response.get("Response") != "Success":
-        outcome = CallbackOutcome.EMPLOYEE_NO_ANSWER
-    else:
-        try:
-            outcome = await asyncio.wait_for(result, WAIT_FOR_RESULT_S)
-        except TimeoutError:
-            outcome = CallbackOutcome.FAILED
-    store.record_attempt(callback.id, at=now, outcome=outcome.value)
-    done = outcome is CallbackOutcome.ANSWERED and store.mark_done(callback.id, at=now, by=from_extension)
-    emit(
-        log,
-        CallbackAttempt(
-            callback_id=callback.id, target=callback.target, by=from_extension, outcome=outcome.value, done=done
-        ),
-    )
+    emit(log, CallbackAttempt(callback_id=callback.id, target=callback.target, by=by, outcome=outcome.value, done=done))
     return CallbackResult(outcome, done)

@@ -138,6 +138,7 @@ class Service:
                 now,
                 on_state_change=self.device_states.listen,
                 live=self.live,
+                ami=self._ami_if_up,
             )
             if self.live is not None:
                 self.live.on_change = self.switchboard.calls_changed

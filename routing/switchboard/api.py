@@ -12,12 +12,13 @@ operator action is logged with the operator's id.
     DELETE /api/referrals/{person}
     GET    /api/callbacks[?open=1]   (R4) with the caller's number, age and whether overdue
     POST   /api/callbacks/{id}/done
+    POST   /api/callbacks/{id}/call  202: the operator's phone rings, then the caller's; the outcome on the stream
     GET    /api/calls                the queue: waiting, returned, held, offered, talking, transferring
     POST   /api/calls/{id}/answer    the operator's phone rings with the caller (R1: the ring limit)
     POST   /api/calls/{id}/transfer  {"to", "voicemail"?, "mobile"?, "confirm"?} (R1, R15, R18, R20)
     POST   /api/calls/{id}/hold      recalled to the operator after switchboard.hold_recall_s
     POST   /api/calls/{id}/hangup
-    GET    /api/stream               WebSocket: the queue, phone states and referrals as they change
+    GET    /api/stream               WebSocket: the queue, phone states, referrals and callback calls as they change
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import web
 
+from routing.ami.client import AmiClient, AmiError
 from routing.calllog.events import LogId
 from routing.config.schema import Operator
 from routing.policy.directory import Directory
@@ -41,7 +43,8 @@ from routing.policy.followup import OpenCallback, overdue_callbacks
 from routing.policy.referral import Referral, parse_reason, parse_until
 from routing.policy.switchboard_queue import QueueError
 from routing.policy.transfer import TransferRefused
-from routing.store.base import Store, StoreError
+from routing.service.callback_call import call_back
+from routing.store.base import Callback, Store, StoreError
 from routing.store.io import store_io
 from routing.switchboard.accounts import AccountsError, read_accounts, verify
 from routing.switchboard.directory_view import STATE_WORDS, search
@@ -56,6 +59,9 @@ log = structlog.get_logger("routing.switchboard")
 COOKIE = "routing_session"
 STREAM_CHECK_S = 15.0  # a stream checks its session (and pings) this often
 STREAM_BACKLOG = 1000
+# While a page is open, the referrals in force are read this often, so one set or cleared
+# elsewhere (`routing referral`, another instance) or ended by itself reaches the page too.
+REFERRAL_POLL_S = 1.0
 SESSION = web.RequestKey("session", Session)  # the request's operator, set by the guard
 _OPEN_ROUTES = {("POST", "/api/login")}
 
@@ -81,14 +87,21 @@ class SwitchboardApi:
         clock: Callable[[], datetime],
         on_state_change: Callable[[Callable[[str, str], None]], None] | None = None,
         live: LiveCalls | None = None,
+        ami: Callable[[], AmiClient | None] = lambda: None,
     ) -> None:
         """`on_state_change(listener)`: have `listener(device, state)` called at each change
-        Asterisk reports (DeviceStates.listen), for the live stream."""
+        Asterisk reports (DeviceStates.listen), for the live stream; `ami()`: the service's AMI
+        link while it is logged in (callback calls), else None."""
         self._directory = directory
         self._store = store
         self._states = states
         self._clock = clock
         self._live = live
+        self._ami = ami
+        self._calling: dict[int, asyncio.Task[None]] = {}  # callback calls in progress, by callback id
+        self._referrals_seen: dict[str, str] | None = None  # person → reason in force, as the streams were told
+        self._referral_watch: asyncio.Task[None] | None = None
+        self._referral_pushes = 0  # referrals pushed at once: a watch's read from before one is stale
         self._calls_task: asyncio.Task[None] | None = None
         config = directory().config.switchboard
         self.sessions = Sessions(
@@ -103,6 +116,7 @@ class SwitchboardApi:
         self.app.router.add_delete("/api/referrals/{person}", self._clear_referral)
         self.app.router.add_get("/api/callbacks", self._callbacks)
         self.app.router.add_post("/api/callbacks/{id}/done", self._callback_done)
+        self.app.router.add_post("/api/callbacks/{id}/call", self._callback_call)
         self.app.router.add_get("/api/calls", self._calls)
         self.app.router.add_post("/api/calls/{id}/answer", self._answer)
         self.app.router.add_post("/api/calls/{id}/transfer", self._transfer)
@@ -125,6 +139,9 @@ class SwitchboardApi:
         return self.address
 
     async def stop(self) -> None:
+        for task in [*self._calling.values(), self._referral_watch]:
+            if task is not None:
+                task.cancel()
         await self._runner.cleanup()
 
     # -- who may ask ------------------------------------------------------------------------------
@@ -267,6 +284,8 @@ class SwitchboardApi:
                         "age_minutes": round((now - c.requested_at).total_seconds() / 60),
                         "status": c.status,
                         "attempts": c.attempts,
+                        "last_outcome": c.last_outcome,
+                        "calling": c.id in self._calling,
                         "overdue": c.status == "open" and c.id in late,
                     }
                     for c in found
@@ -276,16 +295,58 @@ class SwitchboardApi:
 
     async def _callback_done(self, request: web.Request) -> web.Response:
         session = request[SESSION]
-        try:
-            callback_id = int(request.match_info["id"])
-        except ValueError:
-            raise _json_error(web.HTTPNotFound, "no such callback") from None
+        callback_id = _callback_id(request)
         by = f"operator:{session.operator}"
         done = await self._write(partial(self._store.mark_done, callback_id, at=self._clock(), by=by))
         if not done:
             raise _json_error(web.HTTPConflict, "the callback is done already, or there is none")
         log.info(LogId.OPERATOR_CALLBACK_DONE, operator=session.operator, callback_id=callback_id)
         return web.json_response({"id": callback_id, "status": "done", "done_by": by})
+
+    async def _callback_call(self, request: web.Request) -> web.Response:
+        """R4 followed up from the console: the operator's own phone rings first; once they
+        answer, Asterisk calls the caller and connects them. The call takes up to a couple of
+        minutes, so the answer is 202 at once and the outcome comes on the stream (and in the
+        callback's attempts); the callback is done once the caller answered."""
+        session = request[SESSION]
+        callback_id = _callback_id(request)
+        callback = await store_io(self._store, partial(self._store.callback, callback_id))
+        if callback is None:
+            raise _json_error(web.HTTPNotFound, "no such callback")
+        if callback.status != "open":
+            raise _json_error(web.HTTPConflict, f"the callback is done already (by {callback.done_by})")
+        if callback_id in self._calling:
+            raise _json_error(web.HTTPConflict, "the callback is being called already")
+        operator, ami = self._operator(session.operator), self._ami()
+        if operator is None:
+            raise _json_error(web.HTTPForbidden, f"'{session.operator}' is no operator in the config")
+        if ami is None:
+            raise _json_error(web.HTTPServiceUnavailable, "the AMI link to Asterisk is down: try again shortly")
+        log.info(LogId.OPERATOR_CALLBACK_CALL, operator=operator.id, callback_id=callback_id, device=operator.device)
+        task = asyncio.get_running_loop().create_task(self._call_back(callback, operator, ami))
+        self._calling[callback_id] = task
+        task.add_done_callback(lambda _: self._calling.pop(callback_id, None))
+        return web.json_response({"id": callback_id, "status": "calling"}, status=202)
+
+    async def _call_back(self, callback: Callback, operator: Operator, ami: AmiClient) -> None:
+        by = f"operator:{operator.id}"
+        try:
+            result = await call_back(
+                callback,
+                device=operator.device,
+                by=by,
+                directory=self._directory(),
+                store=self._store,
+                ami=ami,
+                now=self._clock(),
+            )
+        except (AmiError, StoreError) as exc:
+            log.error(LogId.CALLBACK_CALL_FAILED, callback_id=callback.id, by=by, error=str(exc))
+            self._publish({"type": "callback", "id": callback.id, "outcome": "failed", "done": False, "by": by})
+            return
+        self._publish(
+            {"type": "callback", "id": callback.id, "outcome": result.outcome.value, "done": result.done, "by": by}
+        )
 
     # -- the queue (over ARI: live_calls) ---------------------------------------------------------
 
@@ -372,11 +433,43 @@ class SwitchboardApi:
         await self._act(request, LogId.OPERATOR_HANGUP, lambda live, op, ch: live.hang_up(op, ch))
         return web.json_response({"id": request.match_info["id"], "place": "gone"})
 
-    def referral_changed(self, person: str, reason: str | None, by: str) -> None:
+    def referral_changed(self, person: str, reason: str | None, by: str | None) -> None:
         """A referral was set (`reason`) or cleared (None): by an operator here, or from a phone
-        (feature codes, in this process). One set with `routing referral` (another process) is
-        not pushed: the page sees it at its next directory search."""
+        (feature codes, in this process), pushed at once. One set or cleared elsewhere (`routing
+        referral`, another instance) or ended by itself is found by the watch (`by` None)."""
+        self._referral_pushes += 1
+        if self._referrals_seen is not None:
+            if reason is None:
+                self._referrals_seen.pop(person, None)
+            else:
+                self._referrals_seen[person] = reason
         self._publish({"type": "referral", "person": person, "reason": reason, "by": by})
+
+    async def _watch_referrals(self) -> None:
+        """While a stream is open: the referrals in force, read from the store once every
+        REFERRAL_POLL_S, and every difference from what the streams were told pushed."""
+        try:
+            while self._streams:
+                pushes = self._referral_pushes
+                try:
+                    state = await store_io(self._store, self._store.snapshot)
+                except StoreError as exc:
+                    log.warning(exc.log_id, error=str(exc), what="the referrals for the stream")
+                else:
+                    if pushes != self._referral_pushes:  # read before a change pushed meanwhile: read again
+                        continue
+                    now = self._clock()
+                    in_force = {p: r.reason.value for p, r in state.referrals.items() if r.active_at(now)}
+                    seen, self._referrals_seen = self._referrals_seen, in_force
+                    if seen is not None:
+                        for person in sorted(seen.keys() | in_force.keys()):
+                            if seen.get(person) != in_force.get(person):
+                                self._publish(
+                                    {"type": "referral", "person": person, "reason": in_force.get(person), "by": None}
+                                )
+                await asyncio.sleep(REFERRAL_POLL_S)
+        finally:
+            self._referrals_seen = None  # a stream opened later starts from what is then in force
 
     def calls_changed(self) -> None:
         """The queue changed: the streams get it once, however many changes this turn of the
@@ -419,6 +512,8 @@ class SwitchboardApi:
         await ws.prepare(request)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=STREAM_BACKLOG)
         self._streams.setdefault(session.token, set()).add(queue)
+        if self._referral_watch is None or self._referral_watch.done():
+            self._referral_watch = asyncio.get_running_loop().create_task(self._watch_referrals())
         reader = asyncio.get_running_loop().create_task(_drain(ws))
         try:
             await ws.send_json({"type": "hello", "operator": session.operator})
@@ -464,6 +559,13 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _json_error(web.HTTPBadRequest, "the body must be a JSON object")
     return body
+
+
+def _callback_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["id"])
+    except ValueError:
+        raise _json_error(web.HTTPNotFound, "no such callback") from None
 
 
 def _until(value: object, now: datetime) -> datetime | date | None:

@@ -231,7 +231,11 @@ async def call_back_from(
     await ami.connect()
     try:
         directory = svc.service.router.directory
-        return await call_back(stored, extension, directory=directory, store=svc.store, ami=ami, now=svc.clock())
+        device = directory.device_of(extension)
+        assert device is not None
+        return await call_back(
+            stored, device=device, by=extension, directory=directory, store=svc.store, ami=ami, now=svc.clock()
+        )
     finally:
         ami.close()
 

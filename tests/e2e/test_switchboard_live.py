@@ -12,16 +12,20 @@ operators' phones answer after 1 s (sandbox `answer1-<id>`)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from routing.sandbox import RunningSandbox
 from routing.service.call_router import QUEUE_LEASE_S
 from routing.switchboard.accounts import set_password
+from routing.switchboard.api import REFERRAL_POLL_S
 from tests.e2e.harness import (
     Ami,
     AmiLogin,
@@ -377,3 +381,76 @@ async def test_r15_r18_r20_a_mobile_needs_confirmation_and_is_a_cost_a_premium_n
         assert refusals == ["R18", "R15"]
         await call.hang_up()
         await svc.log.wait_end(call.call_id, timeout=10)
+
+
+async def test_r4_an_operator_calls_a_callback_back_from_the_api_and_it_is_done(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """`POST /api/callbacks/{id}/call`: the operator's own phone rings first, then the caller
+    (the trunk); the outcome comes on the stream and the callback is done by the operator."""
+    data = switchboard_config(tmp_path, asterisk)
+    data["outbound"] = {"trunk": "Local/answer1-{number}@sandbox-phones"}
+    svc = await started(routing, data, ami_login)
+    callback_id = svc.store.add_callback(call_id="c1", caller="0701234567", target="soc1", at=svc.clock())
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        async with eva.http.ws_connect("/api/stream", headers={"Origin": api(svc)}) as ws:
+            assert (await ws.receive_json(timeout=5))["type"] == "hello"
+            status, answer = await eva.post(f"/api/callbacks/{callback_id}/call")
+            assert (status, answer) == (202, {"id": callback_id, "status": "calling"})
+            status, again = await eva.post(f"/api/callbacks/{callback_id}/call")
+            assert status == 409 and "already" in again["error"]  # one call at a time
+            while (message := await ws.receive_json(timeout=RING_LIMIT_S + 30))["type"] != "callback":
+                pass
+        assert message == {
+            "type": "callback",
+            "id": callback_id,
+            "outcome": "answered",
+            "done": True,
+            "by": "operator:eva",
+        }
+        done = svc.store.callback(callback_id)
+        assert done is not None and (done.status, done.done_by, done.attempts) == ("done", "operator:eva", 1)
+        status, refused = await eva.post(f"/api/callbacks/{callback_id}/call")
+        assert status == 409 and "done already" in refused["error"]
+        status, _ = await eva.post("/api/callbacks/999/call")
+        assert status == 404
+    (calling,) = [r for r in svc.log.records() if r.get("event") == "operator.callback_call"]
+    assert (calling["operator"], calling["callback_id"]) == ("eva", callback_id)
+    (attempt,) = [r for r in svc.log.records() if r.get("event") == "callback.attempt"]
+    assert (attempt["by"], attempt["outcome"], attempt["done"]) == ("operator:eva", "answered", True)
+
+
+async def test_r11_a_referral_set_and_cleared_by_another_process_reaches_the_stream(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """`routing referral set` (another process, the same store) is on the operators' stream
+    within the watch's second, and so is its clearing."""
+    data = switchboard_config(tmp_path, asterisk)
+    svc = await started(routing, data, ami_login)
+    config_file = tmp_path / "cli.yaml"
+    config_file.write_text(yaml.safe_dump({**data, "store": {"url": svc.service.config.store.url}}), encoding="utf-8")
+    cli = [sys.executable, "-m", "routing", "referral"]
+    async with (
+        OperatorClient(api(svc), "eva", PASSWORD) as eva,
+        eva.http.ws_connect("/api/stream", headers={"Origin": api(svc)}) as ws,
+    ):
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        await asyncio.sleep(REFERRAL_POLL_S * 2)  # the watch has read what is in force
+
+        async def referral_message() -> tuple[dict[str, Any], float]:
+            while (message := await ws.receive_json(timeout=10))["type"] != "referral":
+                pass
+            return message, time.monotonic()
+
+        for args, wanted in (
+            (["set", "soc1", "--reason", "sick"], {"person": "soc1", "reason": "sick"}),
+            (["clear", "soc1"], {"person": "soc1", "reason": None}),
+        ):
+            done = await asyncio.to_thread(
+                subprocess.run, [*cli, *args, "--config", str(config_file)], capture_output=True, text=True
+            )
+            assert done.returncode == 0, done.stderr
+            written = time.monotonic()
+            message, seen = await referral_message()
+            assert message == {"type": "referral", **wanted, "by": None}
+            assert seen - written < REFERRAL_POLL_S + MARGIN_S

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import structlog
+from panoramisk.message import Message
 from structlog.testing import CapturingLogger, capture_logs
 from structlog.typing import FilteringBoundLogger
 
@@ -231,3 +232,44 @@ def test_an_event_reads_like_its_headers() -> None:
     found = AmiEvent.of({"Event": "DialEnd", "Channel": "Local/a", "DialStatus": "ANSWER"}, 1.5)
     assert (found.name, found.at, found["DialStatus"]) == ("DialEnd", 1.5, "ANSWER")
     assert repr(found) == "<DialEnd @1.500 Channel='Local/a' DialStatus='ANSWER'>"
+
+
+async def test_a_listener_stopped_hears_no_more_events_and_one_registered_later_hears_each_once(
+    fake: FakeAmi,
+) -> None:
+    """A callback call's listener on the service's long-lived link is removed once its answer
+    is in; one that stops itself while its event is dispatched does not disturb the others."""
+    client = await logged_in_client(fake)
+    heard: list[str] = []
+    try:
+
+        def first(message: Message) -> None:
+            heard.append(f"first {message.get('N')}")
+            stop_first()
+
+        stop_first = client.on_event("UserEvent", first)
+        client.on_event("UserEvent", lambda m: heard.append(f"second {m.get('N')}"))
+        for n in ("1", "2"):
+            await fake.push(("Event", "UserEvent"), ("UserEvent", "X"), ("N", n))
+        await _until(lambda: len(heard) == 3)
+        assert heard == ["first 1", "second 1", "second 2"]
+
+        alone = client.on_event("Hangup", lambda m: heard.append("hangup"))
+        alone()
+        again = client.on_event("Hangup", lambda m: heard.append("hangup again"))
+        await fake.push(("Event", "Hangup"))
+        await _until(lambda: "hangup again" in heard)
+        again()
+        await fake.push(("Event", "Hangup"))
+        await fake.push(("Event", "UserEvent"), ("UserEvent", "X"), ("N", "3"))
+        await _until(lambda: "second 3" in heard)
+        assert heard.count("hangup again") == 1 and "hangup" not in heard
+    finally:
+        client.close()
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        await asyncio.sleep(0.01)

@@ -5,6 +5,7 @@ by=operator:<id>, callbacks are listed with the caller's number and done by the 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
@@ -18,10 +19,11 @@ import pytest
 from routing.calllog.setup import configure_logging
 from routing.config import load_config
 from routing.policy.directory import Directory
+from routing.policy.referral import Reason, Referral
 from routing.service.device_states import DeviceStates
 from routing.store import Store, open_store
 from routing.switchboard.accounts import set_password
-from routing.switchboard.api import SwitchboardApi
+from routing.switchboard.api import REFERRAL_POLL_S, SwitchboardApi
 from tests.unit.policy.builders import at
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
@@ -199,3 +201,56 @@ async def test_the_cookie_is_secure_behind_a_tls_proxy(served: Served) -> None:
             assert "Secure" not in plain.headers["Set-Cookie"] and "HttpOnly" in plain.headers["Set-Cookie"]
         async with client.post("/api/login", json=body, headers={"X-Forwarded-Proto": "https"}) as proxied:
             assert "Secure" in proxied.headers["Set-Cookie"] and "SameSite=Strict" in proxied.headers["Set-Cookie"]
+
+
+async def test_r4_a_callback_call_needs_an_open_callback_and_the_ami_link(served: Served) -> None:
+    """Without the AMI link nothing is called (503); an unknown callback is 404, a done one 409;
+    every refusal leaves the callback as it was. The call itself is e2e-tested."""
+    open_one = served.store.add_callback(call_id="c1", caller="0701234567", target="soc1", at=at("2026-12-01 09:00"))
+    done_one = served.store.add_callback(call_id="c2", caller="0702345678", target="soc1", at=at("2026-12-01 09:00"))
+    served.store.mark_done(done_one, at=at("2026-12-01 09:30"), by="cli")
+    async with served.session() as client:
+        me = await _login(client)
+        csrf = {"X-CSRF-Token": me["csrf"]}
+        async with client.post(f"/api/callbacks/{open_one}/call") as response:
+            assert response.status == 403  # a change: the CSRF token first
+        for path, status in (
+            (f"/api/callbacks/{open_one}/call", 503),
+            (f"/api/callbacks/{done_one}/call", 409),
+            ("/api/callbacks/999/call", 404),
+            ("/api/callbacks/x/call", 404),
+        ):
+            async with client.post(path, headers=csrf) as response:
+                assert response.status == status, path
+    callback = served.store.callback(open_one)
+    assert callback is not None and (callback.status, callback.attempts) == ("open", 0)
+    assert not [e for e in served.events() if e["event"] == "operator.callback_call"]
+
+
+async def test_r11_the_stream_tells_of_referrals_set_elsewhere_cleared_elsewhere_and_ended_by_themselves(
+    served: Served, tmp_path: Path
+) -> None:
+    """A referral written by another process (`routing referral`, another instance: here
+    another connection to the store) reaches the stream by the watch, with no `by`; one that
+    ends by itself at its return time too."""
+    other = open_store(f"sqlite:///{tmp_path}/routing.db")
+    try:
+        async with served.session() as client:
+            await _login(client)
+            async with client.ws_connect("/api/stream") as stream:
+                assert (await stream.receive_json(timeout=2))["type"] == "hello"
+                await asyncio.sleep(REFERRAL_POLL_S * 1.5)  # the watch has read what is in force
+                back = at("2026-12-01 11:00")
+                other.set_referral(Referral("soc1", Reason.MEETING, back), at=served.clock[0], by="cli")
+                message = await stream.receive_json(timeout=REFERRAL_POLL_S * 3)
+                assert message == {"type": "referral", "person": "soc1", "reason": "meeting", "by": None}
+                served.clock[0] = back  # the meeting is over: the referral ends by itself
+                message = await stream.receive_json(timeout=REFERRAL_POLL_S * 3)
+                assert message == {"type": "referral", "person": "soc1", "reason": None, "by": None}
+                other.set_referral(Referral("soc2", Reason.SICK), at=served.clock[0], by="cli")
+                assert (await stream.receive_json(timeout=REFERRAL_POLL_S * 3))["reason"] == "sick"
+                other.clear_referral("soc2")
+                message = await stream.receive_json(timeout=REFERRAL_POLL_S * 3)
+                assert message == {"type": "referral", "person": "soc2", "reason": None, "by": None}
+    finally:
+        other.close()
