@@ -122,6 +122,7 @@ class LiveCalls:
         self._connected = connected
         self.on_change = on_change
         self._hanging: set[str] = set()  # channels whose hangup Asterisk announced (ChannelHangupRequest)
+        self._hanging_up: dict[str, str] = {}  # channel → the operator whose hangup request is on its way
         self._last_check = 0.0
 
     # -- the clock and the listeners ----------------------------------------------------------------
@@ -254,9 +255,12 @@ class LiveCalls:
         if waiting is not None and waiting.place in IN_STASIS:
             self._forget(waiting, "hangup" if channel in self._hanging else "lease")
 
-    def _forget(self, waiting: Waiting, why: str) -> None:
+    def _forget(self, waiting: Waiting, why: str, *, by: str | None = None) -> None:
+        by = by or self._hanging_up.get(waiting.channel)
+        if by is not None:
+            why = "hung_up"
         self.queue.remove(waiting.channel)
-        emit(self._log(waiting), SwitchboardLeft(why=why, place=waiting.place.value, operator=waiting.operator))
+        emit(self._log(waiting), SwitchboardLeft(why=why, place=waiting.place.value, operator=by or waiting.operator))
         self._changed()
 
     # -- what the router and the AMI link report --------------------------------------------------------
@@ -408,15 +412,19 @@ class LiveCalls:
             raise QueueError("the call is gone (the caller hung up, or it was put through)", 404)
         if waiting.operator not in (None, operator.id) and waiting.place not in (Place.WAITING, Place.RETURNED):
             raise QueueError(f"the call is {waiting.operator}'s")
-        self.queue.remove(channel)
-        emit(self._log(waiting), SwitchboardLeft(why="hung_up", place=waiting.place.value, operator=operator.id))
-        self._changed()
+        # Asterisk's news of the hangup (StasisEnd, the hangup handler) may come before its answer
+        # to the request: the caller is then forgotten as hung up by this operator, not as gone.
+        self._hanging_up[channel] = operator.id
         try:
             await self.ari.hangup(channel)
         except AriError as exc:
-            if not exc.gone:
+            if not exc.gone:  # still up: it stays in the operator's view, in its place
                 self._request_failed(waiting, exc, "hang up")
                 raise QueueError("Asterisk did not hang up the call", 503) from None
+        finally:
+            self._hanging_up.pop(channel, None)
+        if self.queue.get(channel) is waiting:
+            self._forget(waiting, "hung_up", by=operator.id)
         return waiting
 
     def _talking(self, channel: str, operator: str) -> Waiting:

@@ -183,6 +183,9 @@ async def test_r1_a_call_put_through_comes_back_to_the_top_marked_with_the_perso
 
         await eva.act(waiting["id"], "hangup")
         await svc.log.wait_end(call.call_id, timeout=10)
+        left = svc.log.one(call.call_id, "switchboard.left")  # by her, not "the caller hung up"
+        assert (left["why"], left["operator"], left["place"]) == ("hung_up", "eva", "returned")
+        await eva.wait_gone(call.call_id)
         await earlier.hang_up()
         await svc.log.wait_end(earlier.call_id, timeout=10)
 
