@@ -47,7 +47,7 @@ from routing.service.callback_call import call_back
 from routing.store.base import Callback, Store, StoreError
 from routing.store.io import store_io
 from routing.switchboard.accounts import AccountsError, read_accounts, verify
-from routing.switchboard.directory_view import STATE_WORDS, search
+from routing.switchboard.directory_view import STATE_WORDS, DirectoryIndex
 from routing.switchboard.queue_view import call_entry
 from routing.switchboard.sessions import Session, Sessions
 
@@ -101,6 +101,7 @@ class SwitchboardApi:
         self._calling: dict[int, asyncio.Task[None]] = {}  # callback calls in progress, by callback id
         self._referrals_seen: dict[str, str] | None = None  # person → reason in force, as the streams were told
         self._referral_watch: asyncio.Task[None] | None = None
+        self._directory_index: DirectoryIndex | None = None
         self._referral_pushes = 0  # referrals pushed at once: a watch's read from before one is stale
         self._calls_task: asyncio.Task[None] | None = None
         config = directory().config.switchboard
@@ -230,10 +231,16 @@ class SwitchboardApi:
 
     # -- the directory, referrals on behalf (R11), callbacks (R4) ---------------------------------
 
-    async def _search(self, request: web.Request) -> web.Response:
+    def _index(self) -> DirectoryIndex:
+        """The directory's search index, made anew only when a reload changed the directory."""
         directory = self._directory()
+        if self._directory_index is None or self._directory_index.directory is not directory:
+            self._directory_index = DirectoryIndex(directory)
+        return self._directory_index
+
+    async def _search(self, request: web.Request) -> web.Response:
         referrals = await store_io(self._store, self._store.snapshot)
-        hits = search(directory, request.query.get("q", ""), self._states(), referrals, self._clock())
+        hits = self._index().search(request.query.get("q", ""), self._states(), referrals, self._clock())
         return web.json_response({"hits": hits})
 
     async def _set_referral(self, request: web.Request) -> web.Response:
@@ -490,7 +497,7 @@ class SwitchboardApi:
     # -- the live stream ----------------------------------------------------------------------------
 
     def _phone_state_changed(self, device: str, state: str) -> None:
-        people = [p.id for p in self._directory().people.values() if p.device == device]
+        people = list(self._index().by_device.get(device, ()))
         self._publish(
             {"type": "phone_state", "device": device, "state": STATE_WORDS.get(state, "unknown"), "people": people}
         )

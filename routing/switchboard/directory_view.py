@@ -6,6 +6,7 @@ and referrals."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -80,28 +81,73 @@ def unit_entry(directory: Directory, unit: Unit, now: datetime) -> dict[str, Any
     }
 
 
-def search(
-    directory: Directory, query: str, states: Mapping[str, str], referrals: RoutingState, now: datetime
-) -> list[dict[str, Any]]:
-    """Units and people whose name, id, unit, extension or mobile number contains `query`
-    (case-insensitive; digits match numbers whatever their spacing); at most MAX_HITS."""
-    words = query.casefold().split()
-    digits = _digits(query)
-    hits: list[dict[str, Any]] = []
-    for unit in directory.units.values():
-        text = f"{unit.id} {unit.name} {unit.number}".casefold()
-        if all(word in text for word in words):
-            hits.append(unit_entry(directory, unit, now))
-    for person in directory.people.values():
-        own_unit = directory.units.get(person.unit)
-        text = f"{person.id} {person.name} {person.unit} {own_unit.name if own_unit else ''} {person.extension}"
-        text = text.casefold()
-        mobile = person.mobile or ""
-        numbers = (
-            f"{person.extension} {_digits(mobile)} {_digits(spoken_swedish.national_number(mobile)) if mobile else ''}"
-        )
-        if all(word in text for word in words) or (digits and len(digits) >= 3 and digits in numbers):
-            hits.append(person_entry(directory, person, states, referrals, now))
-        if len(hits) >= MAX_HITS:
-            break
-    return hits[:MAX_HITS]
+class _Column:
+    """One string per row, joined in one text so that a search runs at the speed of str.find
+    over the whole directory instead of a Python loop over its rows."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+        self.text = "\n".join(rows)  # no row holds a newline: a match never spans two rows
+        self.starts: list[int] = []
+        offset = 0
+        for row in rows:
+            self.starts.append(offset)
+            offset += len(row) + 1
+
+    def matching(self, words: list[str], limit: int) -> list[int]:
+        """The first `limit` rows (in order) that contain every one of `words`."""
+        if not words:
+            return list(range(min(limit, len(self.rows))))
+        rare = min(words, key=self.text.count)  # the rarest word gives the fewest candidates to check
+        found: list[int] = []
+        position = self.text.find(rare)
+        while position >= 0 and len(found) < limit:
+            row = bisect_right(self.starts, position) - 1
+            if all(word in self.rows[row] for word in words):
+                found.append(row)
+            next_row = self.starts[row + 1] if row + 1 < len(self.starts) else len(self.text)
+            position = self.text.find(rare, next_row)
+        return found
+
+
+class DirectoryIndex:
+    """The directory's searchable text, made once per config (a reload makes a new directory,
+    and so a new index): a keystroke then costs a scan of one prepared text instead of 20,000
+    strings built anew on the event loop where calls are answered (bench/directory_search.py,
+    docs/benchmarks.md)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self._units = list(directory.units.values())
+        self._unit_text = _Column([f"{u.id} {u.name} {u.number}".casefold() for u in self._units])
+        self._people = list(directory.people.values())
+        texts, numbers = [], []
+        by_device: dict[str, tuple[str, ...]] = {}
+        for person in self._people:
+            own_unit = directory.units.get(person.unit)
+            text = f"{person.id} {person.name} {person.unit} {own_unit.name if own_unit else ''} {person.extension}"
+            texts.append(text.casefold().replace("\n", " "))
+            mobile = person.mobile or ""
+            national = _digits(spoken_swedish.national_number(mobile)) if mobile else ""
+            numbers.append(f"{person.extension} {_digits(mobile)} {national}")
+            by_device[person.device] = (*by_device.get(person.device, ()), person.id)
+        self._person_text = _Column(texts)
+        self._person_numbers = _Column(numbers)
+        self.by_device: Mapping[str, tuple[str, ...]] = by_device  # a device → the ids of the people it rings
+
+    def search(
+        self, query: str, states: Mapping[str, str], referrals: RoutingState, now: datetime
+    ) -> list[dict[str, Any]]:
+        """Units and people whose name, id, unit, extension or mobile number contains `query`
+        (case-insensitive; 3+ digits match numbers whatever their spacing); at most MAX_HITS,
+        units first, each in the config's order."""
+        words = query.casefold().split()
+        digits = _digits(query)
+        units = self._unit_text.matching(words, MAX_HITS)
+        left = MAX_HITS - len(units)
+        people = set(self._person_text.matching(words, left))
+        if len(digits) >= 3:
+            people |= set(self._person_numbers.matching([digits], left))
+        return [unit_entry(self.directory, self._units[row], now) for row in units] + [
+            person_entry(self.directory, self._people[row], states, referrals, now) for row in sorted(people)[:left]
+        ]
