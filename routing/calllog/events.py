@@ -447,6 +447,7 @@ class LogId(StrEnum):
     CONFIG_RELOADED = "config.reloaded"
     CONFIG_UNREADABLE = "config.unreadable"
     CONFIG_RESTART_NEEDED = "config.restart_needed"
+    CONFIG_ADVISED_AGAINST = "config.advised_against"  # a setting the policy advises against (routing check warns too)
     AGI_LISTENING = "agi.listening"
     AGI_CLOSED_EARLY = "agi.closed_early"
     AGI_BAD_REQUEST = "agi.bad_request"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from routing.config import Config, ConfigError, load_config
+from routing.config import Config, ConfigError, ConfigIssue, load_config
 from routing.policy.referral import Referral
 from routing.store import Store, StoreError, open_store
 
@@ -18,10 +18,11 @@ EXIT_FAILED = 1  # the command ran but did not reach its goal
 EXIT_USAGE = 2  # the config or the command line is wrong: nothing was done
 
 
-def load_or_report(path: str) -> Config | None:
-    """The config, or None after printing every problem (FILE:LINE:COL …) on stderr."""
+def load_or_report(path: str, *, warnings: list[ConfigIssue] | None = None) -> Config | None:
+    """The config, or None after printing every problem (FILE:LINE:COL …) on stderr.
+    `warnings`: gets what the policy advises against (see print_warnings)."""
     try:
-        return load_config(path)
+        config = load_config(path, warnings=warnings)
     except ConfigError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
@@ -31,6 +32,17 @@ def load_or_report(path: str) -> Config | None:
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return None
+    return config
+
+
+def load_and_warn(path: str) -> Config | None:
+    """load_or_report for the commands that check a config before it is used (check, reload):
+    what the policy advises against is printed too, as FILE:LINE:COL: warning: key: message."""
+    warnings: list[ConfigIssue] = []
+    config = load_or_report(path, warnings=warnings)
+    for issue in warnings:
+        print(f"{issue.file}:{issue.line}:{issue.column}: warning: {issue.path}: {issue.message}", file=sys.stderr)
+    return config
 
 
 def open_config_and_store(args: argparse.Namespace) -> tuple[Config, Store, datetime] | None:

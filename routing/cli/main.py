@@ -11,12 +11,12 @@ import structlog
 from routing.calllog.events import LogId
 from routing.calllog.setup import configure_logging
 from routing.cli import callbacks, demo, doctor, explain, operators, phones, referral, report, run, sandbox, tail
-from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
+from routing.cli.common import EXIT_OK, EXIT_USAGE, load_and_warn
 from routing.deploy import SYSTEMD_UNIT
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = load_or_report(args.config)
+    config = load_and_warn(args.config)
     if config is None:
         return EXIT_USAGE
     print(

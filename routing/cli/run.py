@@ -11,12 +11,15 @@ from pathlib import Path
 
 import structlog
 
+from routing.calllog.events import LogId
 from routing.calllog.setup import configure_logging, open_log_file
-from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_or_report
+from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_and_warn, load_or_report
+from routing.config import ConfigIssue
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = load_or_report(args.config)
+    warnings: list[ConfigIssue] = []
+    config = load_or_report(args.config, warnings=warnings)
     if config is None:
         return EXIT_USAGE
     from routing.calllog.recorder import EventRecorder  # the service's modules: loaded only to run it
@@ -38,6 +41,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(
         logging.format, logging.level, mask_numbers=logging.mask_numbers, stream=stream, recorder=recorder
     )
+    for issue in warnings:  # said once at start, in the log (the service runs all the same)
+        structlog.get_logger("routing.config").warning(
+            LogId.CONFIG_ADVISED_AGAINST, file=issue.file, line=issue.line, key=issue.path, detail=issue.message
+        )
     if args.pid_file:
         Path(args.pid_file).parent.mkdir(parents=True, exist_ok=True)
         Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="ascii")
@@ -54,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     """Check the config first (a broken file is never sent); then SIGHUP the running service."""
-    if load_or_report(args.config) is None:
+    if load_and_warn(args.config) is None:
         return EXIT_USAGE
     try:
         pid = int(Path(args.pid_file).read_text(encoding="ascii").strip())

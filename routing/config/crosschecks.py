@@ -21,6 +21,25 @@ def cross_check(config: Config, source: Source) -> list[ConfigIssue]:
     return issues
 
 
+def advisories(config: Config, source: Source) -> list[ConfigIssue]:
+    """What the file may say but the policy advises against: warnings for `routing check`,
+    `routing reload` and the service's start, never a refusal (a site may mean it)."""
+    return [source.issue(path, message) for path, message in _advised_against(config)]
+
+
+def _advised_against(config: Config) -> Iterator[tuple[Path, str]]:
+    ring = config.ring
+    limit_s = ring.max_rings * ring.ring_period_s
+    queue_s = config.switchboard.queue_timeout_s
+    if config.switchboard.operators and queue_s is not None and queue_s > limit_s:
+        yield (
+            ("switchboard", "queue_timeout_s"),
+            f"{queue_s:g} s is longer than the ring limit ({ring.max_rings} × {ring.ring_period_s:g} s = "
+            f"{limit_s:g} s): callers waiting in the switchboard's queue hear more than {ring.max_rings} "
+            "signals before an answer (R1); leave it out to wait the ring limit",
+        )
+
+
 def _week_problems(config: Config) -> Iterator[tuple[Path, str]]:
     weeks: list[tuple[Path, dict[str, str | list[str]]]] = [(("working_hours",), config.working_hours)]
     weeks += [(("units", i, "phone_hours"), u.phone_hours) for i, u in enumerate(config.units) if u.phone_hours]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from routing.config.crosschecks import cross_check
+from routing.config.crosschecks import advisories, cross_check
 from routing.config.errors import ConfigError, ConfigIssue, Path, format_path
 from routing.config.schema import Config
 from routing.config.source import Source, parse
@@ -36,13 +36,14 @@ _REQUIRED_BY_RULE: dict[tuple[str, ...], tuple[str, str]] = {
 }
 
 
-def load_config(file: str | FilePath) -> Config:
-    """Read FILE; raise ConfigError listing every problem, or FileNotFoundError/OSError."""
+def load_config(file: str | FilePath, *, warnings: list[ConfigIssue] | None = None) -> Config:
+    """Read FILE; raise ConfigError listing every problem, or FileNotFoundError/OSError.
+    `warnings`: gets what the file may say but the policy advises against (crosschecks.advisories)."""
     path = FilePath(file)
-    return load_config_text(path.read_text(encoding="utf-8"), str(path))
+    return load_config_text(path.read_text(encoding="utf-8"), str(path), warnings=warnings)
 
 
-def load_config_text(text: str, file: str = "<config>") -> Config:
+def load_config_text(text: str, file: str = "<config>", *, warnings: list[ConfigIssue] | None = None) -> Config:
     source, issues = parse(text, file)
     if source.data is None and issues:
         raise ConfigError(issues)
@@ -56,6 +57,8 @@ def load_config_text(text: str, file: str = "<config>") -> Config:
     issues.extend(cross_check(config, source))
     if issues:
         raise ConfigError(issues)
+    if warnings is not None:
+        warnings.extend(sorted(advisories(config, source)))
     return config
 
 

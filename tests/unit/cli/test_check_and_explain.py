@@ -36,6 +36,30 @@ def test_check_refuses_a_broken_file_with_exit_2(tmp_path: Path, capsys: pytest.
     assert err[-1] == f"{broken}: 1 error; nothing changed"
 
 
+def test_r1_check_warns_of_a_queue_longer_than_the_ring_limit_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    operators = "  operators:\n    - {id: eva, name: Eva Lund, device: PJSIP/9001}\n"
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '  voicemail: "9000@default"\n', f'  voicemail: "9000@default"\n{operators}  queue_timeout_s: 45\n', 1
+    )
+    lines = text.splitlines()
+    line = next(n for n, content in enumerate(lines, 1) if "queue_timeout_s: 45" in content)
+    config = tmp_path / "long-queue.yaml"
+    config.write_text(text, encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 0
+    out, err = capsys.readouterr()
+    assert "OK" in out
+    assert err.splitlines() == [
+        f"{config}:{line}:20: warning: switchboard.queue_timeout_s: 45 s is longer than the ring limit "
+        "(5 × 6 s = 30 s): callers waiting in the switchboard's queue hear more than 5 signals before an "
+        "answer (R1); leave it out to wait the ring limit"
+    ]
+    config.write_text(text.replace("queue_timeout_s: 45", "queue_timeout_s: 30"), encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 0
+    assert capsys.readouterr().err == ""  # at the limit: nothing to warn of
+
+
 def test_check_missing_file_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--config", "/nonexistent/routing.yaml"]) == 2
     assert "cannot read" in capsys.readouterr().err
