@@ -10,7 +10,10 @@ What an event means:
   leave), or it is one of the phone codes' digits 1–8 (README "From the phones"): the person
   has a referral with that reason until the event's end; an all-day event gives a return date
   (its end date: back that morning).
-- An event shown as free (TRANSP:TRANSPARENT, Outlook's "free") sets no referral.
+- A timed event shown as free (TRANSP:TRANSPARENT, Outlook's "free") sets no referral. An
+  all-day event is shown as free by default in Google Calendar and Outlook, so there its
+  free/busy says nothing: an all-day event whose subject names a reason sets the referral
+  even when shown as free.
 - A private event (CLASS:PRIVATE or CONFIDENTIAL) that is busy sets a referral whose reason is
   `other` ("är inte på plats") until its end: its subject is never read, not even for a reason
   word, so nothing the owner marked private reaches a caller (R12). The Reason values stay as
@@ -132,10 +135,13 @@ def reason_of(subject: str) -> Reason | None:
 
 def entry_of(event: CalendarEvent) -> CalendarEntry | None:
     """R11/R12: what one event means for calls (see the module's docstring), or None."""
-    if event.cancelled or event.free:
+    if event.cancelled:
         return None
+    all_day = not isinstance(event.start, datetime)
     if event.private:
-        return CalendarEntry(event.start, event.end, PRIVATE_REASON, private=True)
+        return None if event.free else CalendarEntry(event.start, event.end, PRIVATE_REASON, private=True)
+    if event.free and not all_day:
+        return None
     reason = reason_of(event.subject)
     if reason is None:
         return None

@@ -81,6 +81,16 @@ def test_r11_an_all_day_event_gives_a_return_date() -> None:
     assert calendar_referral("soc1", entries_of([vacation]), at("2026-12-20 23:59")) is None
 
 
+def test_r11_an_all_day_event_naming_a_reason_counts_though_shown_as_free() -> None:
+    """Google and Outlook show all-day events as free unless told otherwise."""
+    vacation = CalendarEvent(date(2026, 12, 21), date(2026, 12, 24), "Semester", free=True)
+    assert calendar_referral("soc1", entries_of([vacation]), at("2026-12-22 10:00")) == Referral(
+        "soc1", Reason.VACATION, date(2026, 12, 24)
+    )
+    assert entries_of([CalendarEvent(date(2026, 12, 21), date(2026, 12, 24), "Jul", free=True)]) == ()
+    assert entries_of([CalendarEvent(date(2026, 12, 21), date(2026, 12, 24), "x", free=True, private=True)]) == ()
+
+
 def test_r11_free_and_cancelled_events_set_no_referral() -> None:
     events = [
         timed("2026-12-01 09:00", "2026-12-01 10:00", "Möte", free=True),
