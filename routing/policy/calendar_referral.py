@@ -111,6 +111,18 @@ class CalendarEntry:
 
 
 @dataclass(frozen=True)
+class SyncedCalendar:
+    """A person's calendar as last read: its referral events and when the read succeeded."""
+
+    entries: tuple[CalendarEntry, ...]
+    synced_at: datetime
+
+    def fresh_at(self, at: datetime, keep: timedelta) -> bool:
+        """Still used at `at`: a feed that fails keeps its last good events only this long."""
+        return at - self.synced_at <= keep
+
+
+@dataclass(frozen=True)
 class Upcoming:
     """The switchboard's warning: a referral event starts within the hour."""
 
@@ -211,14 +223,37 @@ def in_force(manual: Referral | None, calendar: Referral | None, at: datetime) -
     return None
 
 
+def calendar_referrals(calendars: Mapping[str, Sequence[CalendarEntry]], at: datetime) -> dict[str, Referral]:
+    """Every person's calendar referral in force at `at` (people without one left out)."""
+    return {
+        person: referral
+        for person, entries in calendars.items()
+        if (referral := calendar_referral(person, entries, at)) is not None
+    }
+
+
+def next_change(calendars: Mapping[str, Sequence[CalendarEntry]], at: datetime) -> datetime | None:
+    """The first moment after `at` at which an event starts or ends: until then
+    calendar_referrals(calendars, at) stays as it is (the service computes it once, not per call)."""
+    zone = at.tzinfo
+    moments = [
+        moment
+        for entries in calendars.values()
+        for entry in entries
+        for moment in (_moment(entry.start, zone), _moment(entry.end, zone))
+        if moment > at
+    ]
+    return min(moments, default=None)
+
+
 def merged_referrals(
-    manual: Mapping[str, Referral], calendars: Mapping[str, Sequence[CalendarEntry]], at: datetime
+    manual: Mapping[str, Referral], calendar: Mapping[str, Referral], at: datetime
 ) -> dict[str, Referral]:
-    """Every person's referral in force at `at`: the manual ones (kept as they are, also when
-    ended, so the store's view is unchanged) overlaid by the calendar's where no manual one is in force."""
+    """Every person's referral at `at`: the manual ones (kept as they are, also when ended, so
+    the store's view is unchanged) overlaid by the calendar's where no manual one is in force."""
     merged = dict(manual)
-    for person, entries in calendars.items():
-        chosen = in_force(manual.get(person), calendar_referral(person, entries, at), at)
+    for person, from_calendar in calendar.items():
+        chosen = in_force(manual.get(person), from_calendar, at)
         if chosen is not None:
             merged[person] = chosen
     return merged

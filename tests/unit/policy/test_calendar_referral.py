@@ -14,10 +14,12 @@ from routing.policy.calendar_referral import (
     CalendarEvent,
     Upcoming,
     calendar_referral,
+    calendar_referrals,
     entries_of,
     entry_of,
     in_force,
     merged_referrals,
+    next_change,
     reason_of,
     upcoming,
 )
@@ -201,7 +203,9 @@ def test_r11_merged_referrals_overlay_the_calendar_where_no_manual_one_is_in_for
     meeting = entries_of([timed("2026-12-01 09:00", "2026-12-01 10:00", "Möte")])
     ended = Referral("soc2", Reason.LUNCH, at("2026-12-01 09:00"))
     manual = {"soc1": Referral("soc1", Reason.SICK), "soc2": ended, "soc4": ended}
-    merged = merged_referrals(manual, {"soc1": meeting, "soc2": meeting, "soc3": meeting, "soc5": ()}, now)
+    calendar = calendar_referrals({"soc1": meeting, "soc2": meeting, "soc3": meeting, "soc5": ()}, now)
+    assert set(calendar) == {"soc1", "soc2", "soc3"}
+    merged = merged_referrals(manual, calendar, now)
     assert merged == {
         "soc1": Referral("soc1", Reason.SICK),
         "soc2": Referral("soc2", Reason.MEETING, at("2026-12-01 10:00")),
@@ -226,3 +230,14 @@ def test_r11_an_all_day_event_covers_the_local_day_of_the_moment_asked() -> None
     assert calendar_referral("soc1", entries, at("2026-11-30 23:59")) is None
     assert calendar_referral("soc1", entries, at("2026-12-01 00:00")) is not None
     assert calendar_referral("soc1", entries, at("2026-12-01 23:59")) is not None
+
+
+def test_r11_the_calendar_referrals_change_only_where_an_event_starts_or_ends() -> None:
+    calendars = {
+        "soc1": entries_of([timed("2026-12-01 09:00", "2026-12-01 10:00", "Möte")]),
+        "soc2": entries_of([CalendarEvent(date(2026, 12, 2), date(2026, 12, 3), "Kurs")]),
+    }
+    assert next_change(calendars, at("2026-12-01 08:00")) == at("2026-12-01 09:00")
+    assert next_change(calendars, at("2026-12-01 09:00")) == at("2026-12-01 10:00")
+    assert next_change(calendars, at("2026-12-01 10:00")) == at("2026-12-02 00:00")
+    assert next_change(calendars, at("2026-12-03 00:00")) is None
