@@ -466,6 +466,11 @@ class LogId(StrEnum):
     ASTDB_SYNCED = "astdb.synced"
     ASTDB_ENTRY_REFUSED = "astdb.entry_refused"
     INSTALL_CHECK = "install.check"
+    CALENDAR_SYNCED = "calendar.synced"  # debug: a person's feed read, with its referral events
+    CALENDAR_UNREACHABLE = "calendar.unreachable"  # once per outage: the last good events kept
+    CALENDAR_RECOVERED = "calendar.recovered"  # the feed read again after an outage or a malformed read
+    CALENDAR_MALFORMED = "calendar.malformed"  # read but unusable (person, reason): nothing changed
+    CALENDAR_EXPIRED = "calendar.expired"  # a failing feed's last good events passed calendar_sync.keep_hours
     STORE_RECOVERED = "store.recovered"
     STORE_PRUNED = "store.pruned"
     STORE_UPGRADED = "store.upgraded"

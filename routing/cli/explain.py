@@ -8,7 +8,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from routing.calllog.masking import mask_number
+from routing.cli.calendar import calendars_for
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_or_report
+from routing.policy.calendar_referral import calendar_referrals, merged_referrals
 from routing.policy.call import Call
 from routing.policy.directory import Directory
 from routing.policy.hours import OpenState
@@ -126,10 +128,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if unknown:
         print(f"routing explain: no person has the id '{unknown[0]}'", file=sys.stderr)
         return EXIT_USAGE
-    state = RoutingState({r.person: r for r in referrals})
+    # People's calendars (#15): under the --referral ones, as under those set by hand (R11).
+    local = at.astimezone(zone)
+    calendars, calendar_notes = calendars_for(config, local)
+    manual = {r.person: r for r in referrals}
+    state = RoutingState(merged_referrals(manual, calendar_referrals(calendars, local), local))
     caller = None if args.from_number in (None, "", "hidden") else args.from_number
     plan = plan_call(directory, state, Call(args.to, caller, args.internal, at))
     print(explain(plan, mask=config.logging.mask_numbers, zone_name=config.timezone))
+    if calendar_notes:
+        print("\nCalendars:\n" + "\n".join(f"  - {note}" for note in calendar_notes))
     return EXIT_OK
 
 

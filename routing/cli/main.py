@@ -10,7 +10,20 @@ import structlog
 
 from routing.calllog.events import LogId
 from routing.calllog.setup import configure_logging
-from routing.cli import callbacks, demo, doctor, explain, operators, phones, referral, report, run, sandbox, tail
+from routing.cli import (
+    calendar,
+    callbacks,
+    demo,
+    doctor,
+    explain,
+    operators,
+    phones,
+    referral,
+    report,
+    run,
+    sandbox,
+    tail,
+)
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_and_warn
 from routing.deploy import SYSTEMD_UNIT
 
@@ -42,7 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", required=True, metavar="FILE")
     check.set_defaults(func=cmd_check)
 
-    for command in (explain, run, doctor, demo, referral, callbacks, phones, operators, report, tail, sandbox):
+    for command in (
+        explain,
+        run,
+        doctor,
+        demo,
+        referral,
+        callbacks,
+        phones,
+        calendar,
+        operators,
+        report,
+        tail,
+        sandbox,
+    ):
         command.register(commands)
 
     unit = commands.add_parser("unit-file", help="print the path of the systemd unit shipped with the package")

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from routing.ami.client import AmiClient, AmiError
+from routing.cli.calendar import people_now
 from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_or_report, table, until_text
 from routing.config.schema import Config
 from routing.config.secrets import SecretMissing, read_secret
@@ -51,10 +52,12 @@ def cmd_phones(args: argparse.Namespace) -> int:
     except AmiError as exc:
         print(f"routing phones: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    referrals = {r.person: r for r in store.referrals() if r.active_at(now)}
-    rows = [("ext", "name", "unit", "phone", "referral", "back", "mobile")]
+    # Referrals set by hand and from calendars (#15), with where each comes from.
+    shown = people_now(config, store, now)
+    rows = [("ext", "name", "unit", "phone", "referral", "back", "mobile", "source", "soon")]
     for person in sorted(config.people, key=lambda p: p.extension):
-        referral = referrals.get(person.id)
+        known = shown.get(person.id)
+        referral = known.referral if known is not None else None
         mobile = spoken_swedish.national_number(person.mobile) if person.mobile else ""
         rows.append(
             (
@@ -65,11 +68,13 @@ def cmd_phones(args: argparse.Namespace) -> int:
                 referral.reason.value if referral else "",
                 until_text(referral, now) if referral else "",
                 mobile,
+                known.source if known is not None else "",
+                known.soon if known is not None else "",
             )
         )
     for phone in sorted(config.phones, key=lambda p: p.extension):
         state = states.get(phone.device, "UNKNOWN")
-        rows.append((phone.extension, phone.name, phone.unit or "", STATE_WORDS.get(state, state), "", "", ""))
+        rows.append((phone.extension, phone.name, phone.unit or "", STATE_WORDS.get(state, state), "", "", "", "", ""))
     table(rows)
     return EXIT_OK
 

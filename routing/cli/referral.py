@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from routing.cli.calendar import PersonNow, people_now
 from routing.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -61,28 +62,37 @@ def cmd_referral_clear(args: argparse.Namespace) -> int:
 
 
 def cmd_referral_list(args: argparse.Namespace) -> int:
-    """For the switchboard: who is away, why, until when, and their mobile (R15)."""
+    """For the switchboard: who is away, why, until when, and their mobile (R15); where the
+    referral comes from (who set it, or the calendar and its last good sync, #15), and a
+    referral event within the hour."""
     opened = open_config_and_store(args)
     if opened is None:
         return EXIT_USAGE
     config, store, now = opened
     people = {p.id: p for p in config.people}
-    active = sorted((r for r in store.referrals() if r.active_at(now)), key=lambda r: r.person)
-    if not active:
+    shown = people_now(config, store, now)
+    # Referrals in the store for people no longer in the config are still shown, as before.
+    for stored in store.referrals():
+        if stored.person not in people and stored.active_at(now):
+            shown[stored.person] = PersonNow(stored, "", "")
+    if not shown:
         print("nobody has a referral")
         return EXIT_OK
-    rows = [("person", "name", "unit", "reason", "back", "mobile")]
-    for referral in active:
-        person = people.get(referral.person)
+    rows = [("person", "name", "unit", "reason", "back", "mobile", "source", "soon")]
+    for person_id, state in sorted(shown.items()):
+        person = people.get(person_id)
         mobile = spoken_swedish.national_number(person.mobile) if person and person.mobile else ""
+        away = state.referral
         rows.append(
             (
-                referral.person,
+                person_id,
                 person.name if person else "(not in the config)",
                 person.unit if person else "",
-                referral.reason.value,
-                until_text(referral, now),
+                away.reason.value if away else "",
+                until_text(away, now) if away else "",
                 mobile,
+                state.source,
+                state.soon,
             )
         )
     table(rows)

@@ -62,6 +62,13 @@ def load_config_text(text: str, file: str = "<config>", *, warnings: list[Config
     return config
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation holds, however deep in unions, tuples and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for inner in getattr(annotation, "__args__", ()) for model in _models_in(inner)]
+
+
 def _model_at(path: Path) -> type[BaseModel] | None:
     """The schema model that holds the mapping at `path` (for 'did you mean' on typos)."""
     model: Any = Config
@@ -72,15 +79,7 @@ def _model_at(path: Path) -> type[BaseModel] | None:
         field = fields.get(part)
         if field is None:
             return None
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        nested += [
-            inner
-            for c in candidates
-            for inner in getattr(c, "__args__", ())
-            if isinstance(inner, type) and issubclass(inner, BaseModel)
-        ]
+        nested = _models_in(field.annotation)
         if not nested:
             return None
         model = nested[0]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,7 +19,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -319,6 +322,65 @@ class Unit(Model):
     fallback: tuple[FallbackItem, ...] | None = None
 
 
+def _loopback_host(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+def _check_calendar_url(value: object) -> object:
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/?#]+\S*", value):
+        raise ValueError(f"'{value}' is not an http:// or https:// address, e.g. \"https://cal.example.se/dav/anna/\"")
+    return value
+
+
+def _check_feed(value: object) -> object:
+    """A person's iCalendar feed: its address, or a file the service can read."""
+    if isinstance(value, str) and (re.fullmatch(r"https?://[^\s/?#]+\S*", value) or re.fullmatch(r"/[^\x00]+", value)):
+        return value
+    raise ValueError(
+        f"'{value}' is not a calendar: write an iCalendar feed's address (\"https://…\"), a file's absolute"
+        " path (/…), or for CalDAV a mapping {url, username, password_env or password_file}"
+    )
+
+
+class CalDavCalendar(Model):
+    """A person's calendar on a CalDAV server (#15); the password never in this file (R12)."""
+
+    url: Annotated[str, BeforeValidator(_check_calendar_url)]
+    username: Annotated[str, Field(min_length=1)]
+    password_env: EnvName | None = None
+    password_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> CalDavCalendar:
+        _exactly_one_secret(self.password_env, self.password_file, "password")
+        if self.url.startswith("http://") and not _loopback_host(self.url):
+            raise ValueError(
+                "R12: a CalDAV password is sent only over https:// (http:// only to this machine, 127.0.0.1)"
+            )
+        return self
+
+
+def _calendar_kind(value: object) -> str:
+    return "caldav" if isinstance(value, dict | CalDavCalendar) else "feed"
+
+
+# A person's calendar (#15): an iCalendar feed (address or file) or a CalDAV calendar.
+PersonCalendar = Annotated[
+    Annotated[Annotated[str, BeforeValidator(_check_feed)], Tag("feed")] | Annotated[CalDavCalendar, Tag("caldav")],
+    Discriminator(_calendar_kind),
+]
+
+
+class CalendarSyncConfig(Model):
+    """How the service reads people's calendars (#15)."""
+
+    every_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    # While a feed cannot be read its last good events stay in force this long, then are
+    # dropped (a week at most: the service reads eight days ahead).
+    keep_hours: int = Field(default=24, ge=1, le=7 * 24)
+
+
 class Person(Model):
     id: Identifier
     name: Annotated[str, Field(min_length=1)]
@@ -337,6 +399,7 @@ class Person(Model):
         BeforeValidator(_approval("R18", "pay_services", "calling pay services (premium rate)")),
     ] = None
     fallback: tuple[FallbackItem, ...] | None = None
+    calendar: PersonCalendar | None = None  # referrals from the calendar (#15, R11)
 
 
 class Phone(Model):
@@ -386,6 +449,7 @@ class Config(Model):
     version: Literal[1]
     timezone: Annotated[str, AfterValidator(_check_zone)] = "Europe/Stockholm"
     calendar: CalendarConfig = CalendarConfig()
+    calendar_sync: CalendarSyncConfig = CalendarSyncConfig()
     working_hours: WeeklyHours
     ring: RingConfig = RingConfig()
     callback: CallbackConfig = CallbackConfig()

@@ -13,7 +13,8 @@ Where each rule is decided:
                                               followup.py (overdue callbacks)
 - R6–R9 working and telephone hours ......... hours.py, planner.py (announcements, duty phone)
 - R11/R15 referral, mobile number told ...... referral.py, feature_codes.py, planner.py,
-                                              spoken_swedish.py (what the caller hears)
+                                              spoken_swedish.py (what the caller hears),
+                                              calendar_referral.py (from people's calendars)
 - R14 forwarding to mobile needs approval ... mobile.py
 - R17/R18 private and premium-rate calls .... outbound.py
 Checked when the config loads rather than decided per call: R3 every chain can answer, R8 a

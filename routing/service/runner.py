@@ -7,7 +7,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.service import dialplan_variables as v
 from routing.service.asterisk_link import AsteriskLink
+from routing.service.calendar_sync import CalendarBook, CalendarReferrals, CalendarSync
 from routing.service.call_router import CallRouter, now_local
 from routing.service.device_states import DeviceStates
 from routing.service.failsafe import astdb_entries
@@ -95,10 +96,17 @@ class Service:
         self._connect_ami = connect_ami
         self.link: AsteriskLink | None = None
         self.store = store if store is not None else open_store(config.store.url)
-        self.referrals: ReferralStore = referrals if referrals is not None else self.store
+        now = clock if clock is not None else now_local
+        # People's calendars (#15): their referrals lie under the store's (set by hand wins, R11);
+        # calls read what the sync round last read, never a feed.
+        self.calendar_book = CalendarBook(timedelta(hours=config.calendar_sync.keep_hours))
+        self.referrals: ReferralStore = CalendarReferrals(
+            referrals if referrals is not None else self.store, self.calendar_book, now
+        )
+        self.calendar_sync = CalendarSync(lambda: self.config, self.calendar_book, self.store, now)
+        self._calendar_task: asyncio.Task[None] | None = None
         prompts = Prompts(Path(config.prompts.dir), config.prompts.voice, base_url=config.prompts.base_url)
         self.prompts = prompts
-        now = clock if clock is not None else now_local
         self.device_states = DeviceStates()
         self.me = Me.new()  # this instance, in the store and on each call.start
         self.router = CallRouter(
@@ -221,6 +229,7 @@ class Service:
             await self._start_link()
         self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
         self._orphans_task = asyncio.get_running_loop().create_task(self.orphans.run())
+        self._calendar_task = asyncio.get_running_loop().create_task(self.calendar_sync.run())
         log.info(LogId.SERVICE_STARTED, agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
 
     async def _start_link(self) -> None:
@@ -322,7 +331,7 @@ class Service:
         return await self.link.ami.channel_names()
 
     async def stop(self) -> None:
-        for task in (self._followup_task, self._orphans_task, self._checks_task):
+        for task in (self._followup_task, self._orphans_task, self._checks_task, self._calendar_task):
             if task is not None:
                 task.cancel()
         if self.link is not None:

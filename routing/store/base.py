@@ -36,6 +36,7 @@ from routing.calllog.events import (
     SwitchboardQueued,
     SwitchboardTransfer,
 )
+from routing.policy.calendar_referral import CalendarEntry, SyncedCalendar
 from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
 from routing.policy.steps import Outcome
@@ -172,6 +173,21 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, datetime.min.time(), zone)
 
 
+def _entry_json(entry: CalendarEntry) -> dict[str, object]:
+    return {
+        "start": entry.start.isoformat(),
+        "end": entry.end.isoformat(),
+        "reason": entry.reason.value,
+        "private": entry.private,
+        "all_day": entry.all_day,
+    }
+
+
+def _entry_of_json(data: dict[str, Any]) -> CalendarEntry:
+    read = date.fromisoformat if data["all_day"] else datetime.fromisoformat
+    return CalendarEntry(read(data["start"]), read(data["end"]), Reason(data["reason"]), bool(data["private"]))
+
+
 class Store:
     """The queries; a backend supplies `_run` (outside a transaction), `_transaction` and `close`.
 
@@ -279,6 +295,36 @@ class Store:
     def snapshot(self) -> RoutingState:
         """ReferralSource: the referrals as they stand, for one call's plan."""
         return RoutingState({r.person: r for r in self.referrals()})
+
+    def referral_setters(self) -> dict[str, str]:
+        """Who set each stored referral (phone:5001, cli, operator:<id>): its source, for display."""
+        return {str(person): str(by) for person, by in self._read("SELECT person, set_by FROM referrals")}
+
+    # -- people's calendars (#15) -------------------------------------------------------------------
+
+    def save_calendar(self, person: str, calendar: SyncedCalendar) -> None:
+        """The last good sync of `person`'s calendar (what its events mean, never a subject: R12)."""
+        entries = json.dumps([_entry_json(e) for e in calendar.entries])
+        with self._locked() as tx:
+            self._exec(
+                tx,
+                "INSERT INTO calendar_sync (person, entries, synced_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (person) DO UPDATE SET entries = excluded.entries, synced_at = excluded.synced_at",
+                (person, entries, _utc(calendar.synced_at)),
+            )
+
+    def calendars(self) -> dict[str, SyncedCalendar]:
+        found = {}
+        for person, entries, synced_at in self._read("SELECT person, entries, synced_at FROM calendar_sync"):
+            found[str(person)] = SyncedCalendar(
+                tuple(_entry_of_json(e) for e in json.loads(entries)), datetime.fromisoformat(str(synced_at))
+            )
+        return found
+
+    def forget_calendar(self, person: str) -> None:
+        """`person` has no calendar any more (the config changed), or its events are too old to use."""
+        with self._locked() as tx:
+            self._exec(tx, "DELETE FROM calendar_sync WHERE person = ?", (person,))
 
     # -- callbacks (R4) ---------------------------------------------------------------------------
 

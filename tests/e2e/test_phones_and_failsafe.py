@@ -446,9 +446,9 @@ async def test_phones_shows_each_phone_state_and_referral(ami_login: AmiLogin, a
     )
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
-    assert rows[0] == ["ext", "name", "unit", "phone", "referral", "back", "mobile"]
+    assert rows[0] == ["ext", "name", "unit", "phone", "referral", "back", "mobile", "source", "soon"]
     assert rows[1] == ["5001", "Anna", "soc", "not", "registered", "0701234567"]
-    assert rows[2] == ["5002", "Erik", "soc", "free", "course", "2099-01-02"]
+    assert rows[2] == ["5002", "Erik", "soc", "free", "course", "2099-01-02", "e2e"]  # set_by: its source
     assert rows[3] == ["5099", "Socialjouren", "soc", "free"]
 
 

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "routing"
-ADAPTERS = ("agi", "ami", "ari", "store", "service", "cli", "calllog", "reports", "sandbox")
+ADAPTERS = ("agi", "ami", "ari", "store", "service", "cli", "calllog", "reports", "sandbox", "calendar")
 LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 

@@ -36,9 +36,18 @@ def test_r11_referral_set_list_clear(config: str, capsys: pytest.CaptureFixture[
     capsys.readouterr()
     assert main(["referral", "list", "--config", config]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["person", "name", "unit", "reason", "back", "mobile"]
-    assert lines[1].split() == ["kc1", "Karin", "Holm", "kc", "sick", "until", "further", "notice"]
-    assert lines[2].split() == ["soc2", "Erik", "Johansson", "soc", "vacation", "2099-12-07", "0702345678"]  # R15
+    assert lines[0].split() == ["person", "name", "unit", "reason", "back", "mobile", "source", "soon"]
+    assert lines[1].split() == ["kc1", "Karin", "Holm", "kc", "sick", "until", "further", "notice", "cli"]
+    assert lines[2].split() == [
+        "soc2",
+        "Erik",
+        "Johansson",
+        "soc",
+        "vacation",
+        "2099-12-07",
+        "0702345678",
+        "cli",
+    ]  # R15
     assert main(["referral", "clear", "soc2", "--config", config]) == 0
     assert [r.person for r in store(config).referrals()] == ["kc1"]
 
