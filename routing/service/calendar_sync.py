@@ -76,6 +76,11 @@ class CalendarBook:
         with self._lock:
             return dict(self._calendars)
 
+    def fresh(self, at: datetime) -> dict[str, SyncedCalendar]:
+        """The reads still in use at `at` (a failing feed's last good one, for `keep`)."""
+        with self._lock:
+            return {p: c for p, c in self._calendars.items() if c.fresh_at(at, self.keep)}
+
     def referrals_at(self, at: datetime) -> dict[str, Referral]:
         """The calendar referrals in force at `at` (from fresh reads only)."""
         with self._lock:

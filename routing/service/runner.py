@@ -147,6 +147,8 @@ class Service:
                 on_state_change=self.device_states.listen,
                 live=self.live,
                 ami=self._ami_if_up,
+                referrals=self.referrals,
+                calendars=lambda: self.calendar_book.fresh(now()),
             )
             if self.live is not None:
                 self.live.on_change = self.switchboard.calls_changed

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -38,12 +38,14 @@ from aiohttp import web
 from routing.ami.client import AmiClient, AmiError
 from routing.calllog.events import LogId
 from routing.config.schema import Operator
+from routing.policy.calendar_referral import SyncedCalendar
 from routing.policy.directory import Directory
 from routing.policy.followup import OpenCallback, overdue_callbacks
 from routing.policy.referral import Referral, parse_reason, parse_until
 from routing.policy.switchboard_queue import QueueError
 from routing.policy.transfer import TransferRefused
 from routing.service.callback_call import call_back
+from routing.service.referrals import ReferralSource
 from routing.store.base import Callback, Store, StoreError
 from routing.store.io import store_io
 from routing.switchboard.accounts import AccountsError, read_accounts, verify
@@ -88,15 +90,21 @@ class SwitchboardApi:
         on_state_change: Callable[[Callable[[str, str], None]], None] | None = None,
         live: LiveCalls | None = None,
         ami: Callable[[], AmiClient | None] = lambda: None,
+        referrals: ReferralSource | None = None,
+        calendars: Callable[[], Mapping[str, SyncedCalendar]] = dict,
     ) -> None:
         """`on_state_change(listener)`: have `listener(device, state)` called at each change
         Asterisk reports (DeviceStates.listen), for the live stream; `ami()`: the service's AMI
-        link while it is logged in (callback calls), else None."""
+        link while it is logged in (callback calls), else None; `referrals`: the referrals in
+        force as calls see them (the store's, with people's calendars under them, #15; default
+        the store's); `calendars()`: each person's calendar as last read, still in use."""
         self._directory = directory
         self._store = store
         self._states = states
         self._clock = clock
         self._live = live
+        self._referrals: ReferralSource = referrals if referrals is not None else store
+        self._calendars = calendars
         self._ami = ami
         self._calling: dict[int, asyncio.Task[None]] = {}  # callback calls in progress, by callback id
         self._referrals_seen: dict[str, str] | None = None  # person → reason in force, as the streams were told
@@ -239,8 +247,10 @@ class SwitchboardApi:
         return self._directory_index
 
     async def _search(self, request: web.Request) -> web.Response:
-        referrals = await store_io(self._store, self._store.snapshot)
-        hits = self._index().search(request.query.get("q", ""), self._states(), referrals, self._clock())
+        referrals = await store_io(self._referrals, self._referrals.snapshot)
+        hits = self._index().search(
+            request.query.get("q", ""), self._states(), referrals, self._clock(), self._calendars()
+        )
         return web.json_response({"hits": hits})
 
     async def _set_referral(self, request: web.Request) -> web.Response:
@@ -364,7 +374,7 @@ class SwitchboardApi:
 
     async def _queue_view(self) -> list[dict[str, Any]]:
         live = self._live_calls()
-        referrals = await store_io(self._store, self._store.snapshot)
+        referrals = await store_io(self._referrals, self._referrals.snapshot)
         directory, states, now, mono = self._directory(), self._states(), self._clock(), live.now()
         return [call_entry(w, mono, directory, states, referrals, now) for w in live.queue.calls()]
 
@@ -459,7 +469,7 @@ class SwitchboardApi:
             while self._streams:
                 pushes = self._referral_pushes
                 try:
-                    state = await store_io(self._store, self._store.snapshot)
+                    state = await store_io(self._referrals, self._referrals.snapshot)
                 except StoreError as exc:
                     log.warning(exc.log_id, error=str(exc), what="the referrals for the stream")
                 else:

@@ -13,8 +13,10 @@ from typing import Any
 
 from routing.config.schema import Person, Unit
 from routing.policy import spoken_swedish
+from routing.policy.calendar_referral import SyncedCalendar, calendar_referral, upcoming
 from routing.policy.directory import Directory
 from routing.policy.hours import OpenState, open_state
+from routing.policy.referral import Referral
 from routing.policy.state import RoutingState
 
 # Asterisk's device states, as the operators read them.
@@ -36,9 +38,36 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def calendar_view(person: str, synced: SyncedCalendar, referral: Referral | None, now: datetime) -> dict[str, Any]:
+    """What the directory says of a person's calendar (#15): when it was last read, whether the
+    referral in force is the calendar's (one set by hand beats it, R11), and a referral event
+    starting within the hour (a private one as "busy", never its subject, R12)."""
+    from_calendar = calendar_referral(person, synced.entries, now)
+    soon = upcoming(synced.entries, now)
+    return {
+        "synced_at": synced.synced_at.isoformat(),
+        "in_force": referral is not None and referral == from_calendar,
+        "soon": (
+            {
+                "reason": "busy" if soon.private else soon.reason.value,
+                "starts_at": soon.starts_at.isoformat(),
+                "minutes": soon.minutes,
+            }
+            if soon is not None
+            else None
+        ),
+    }
+
+
 def person_entry(
-    directory: Directory, person: Person, states: Mapping[str, str], referrals: RoutingState, now: datetime
+    directory: Directory,
+    person: Person,
+    states: Mapping[str, str],
+    referrals: RoutingState,
+    now: datetime,
+    calendar: SyncedCalendar | None = None,
 ) -> dict[str, Any]:
+    """`calendar`: the person's calendar as last read, if they have one (#15)."""
     referral = referrals.referral(person.id, now)
     unit = directory.units.get(person.unit)
     until = referral.until if referral else None
@@ -61,6 +90,7 @@ def person_entry(
         ),
         "mobile": spoken_swedish.national_number(person.mobile) if person.mobile else None,
         "cover": person.cover,
+        "calendar": calendar_view(person.id, calendar, referral, now) if calendar is not None else None,
     }
 
 
@@ -136,7 +166,12 @@ class DirectoryIndex:
         self.by_device: Mapping[str, tuple[str, ...]] = by_device  # a device → the ids of the people it rings
 
     def search(
-        self, query: str, states: Mapping[str, str], referrals: RoutingState, now: datetime
+        self,
+        query: str,
+        states: Mapping[str, str],
+        referrals: RoutingState,
+        now: datetime,
+        calendars: Mapping[str, SyncedCalendar] | None = None,
     ) -> list[dict[str, Any]]:
         """Units and people whose name, id, unit, extension or mobile number contains `query`
         (case-insensitive; 3+ digits match numbers whatever their spacing); at most MAX_HITS,
@@ -149,5 +184,6 @@ class DirectoryIndex:
         if len(digits) >= 3:
             people |= set(self._person_numbers.matching([digits], left))
         return [unit_entry(self.directory, self._units[row], now) for row in units] + [
-            person_entry(self.directory, self._people[row], states, referrals, now) for row in sorted(people)[:left]
+            person_entry(self.directory, person, states, referrals, now, (calendars or {}).get(person.id))
+            for person in (self._people[row] for row in sorted(people)[:left])
         ]

@@ -4,7 +4,7 @@ whatever the query: words in any case and order, digits of a number in any spaci
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from routing.config import load_config
 from routing.policy import spoken_swedish
+from routing.policy.calendar_referral import CalendarEntry, SyncedCalendar, calendar_referrals, merged_referrals
 from routing.policy.directory import Directory
+from routing.policy.referral import Reason, Referral
 from routing.policy.state import RoutingState
 from routing.switchboard.directory_view import MAX_HITS, DirectoryIndex
 
@@ -95,3 +97,28 @@ def test_each_device_names_the_people_it_rings() -> None:
     anna = DIRECTORY.people["soc1"]
     assert "soc1" in INDEX.by_device[anna.device]
     assert sum(len(ids) for ids in INDEX.by_device.values()) == len(DIRECTORY.people)
+
+
+def test_r11_r12_a_calendar_referral_is_shown_as_the_calendars_with_its_last_read_and_the_next_event() -> None:
+    """#15 in the directory: Anna is in a meeting from her calendar until 11:00 (in force, from
+    the calendar, read at 09:55); Erik has a private event at 10:40 (the warning says busy,
+    never its subject) and a referral set by hand, which beats his calendar."""
+    anna_meeting = CalendarEntry(NOW - timedelta(minutes=30), NOW + timedelta(hours=1), Reason.MEETING)
+    erik_private = CalendarEntry(NOW + timedelta(minutes=40), NOW + timedelta(hours=2), Reason.OTHER, private=True)
+    erik_lunch = CalendarEntry(NOW - timedelta(minutes=5), NOW + timedelta(minutes=30), Reason.LUNCH)
+    read_at = NOW - timedelta(minutes=5)
+    calendars = {
+        "soc1": SyncedCalendar((anna_meeting,), read_at),
+        "soc2": SyncedCalendar((erik_lunch, erik_private), read_at),
+    }
+    by_hand = Referral("soc2", Reason.SICK)
+    from_calendars = calendar_referrals({p: c.entries for p, c in calendars.items()}, NOW)
+    state = RoutingState(merged_referrals({"soc2": by_hand}, from_calendars, NOW))
+    anna = INDEX.search("anna", {}, state, NOW, calendars)[0]
+    assert anna["referral"]["reason"] == "meeting" and anna["referral"]["until"] == "2026-12-01T11:00:00+01:00"
+    assert anna["calendar"] == {"synced_at": read_at.isoformat(), "in_force": True, "soon": None}
+    erik = INDEX.search("erik", {}, state, NOW, calendars)[0]
+    assert erik["referral"]["reason"] == "sick"  # set by hand: beats the calendar's lunch
+    assert erik["calendar"]["in_force"] is False
+    assert erik["calendar"]["soon"] == {"reason": "busy", "starts_at": "2026-12-01T10:40:00+01:00", "minutes": 40}
+    assert INDEX.search("fatima", {}, state, NOW, calendars)[0]["calendar"] is None  # no calendar
