@@ -90,6 +90,10 @@ class CallStart(CallEvent):
     channel: str
     instance: str | None  # the service routing it (another one ends it if this one is killed)
     notes: list[str] | None
+    # What the plan was made from (#16, policy.decision_inputs; no caller number, R12) and the
+    # hash of the config it was made under: `routing explain --call` and `routing whatif`.
+    config: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    inputs: dict[str, Any] | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -444,6 +448,7 @@ class LogId(StrEnum):
     SERVICE_STOPPED = "service.stopped"
     SERVICE_CANNOT_LISTEN = "service.cannot_listen"
     INTERRUPTED = "routing.interrupted"
+    CONFIG_LOADED = "config.loaded"  # at start: the config's version (hash), units, people
     CONFIG_RELOADED = "config.reloaded"
     CONFIG_UNREADABLE = "config.unreadable"
     CONFIG_RESTART_NEEDED = "config.restart_needed"

@@ -48,9 +48,11 @@ def describe_step(step: PlannedStep) -> str:
     raise TypeError(step)  # pragma: no cover - the union is exhaustive
 
 
-def explain(plan: Plan, *, mask: bool = True, zone_name: str = "") -> str:
+def explain(plan: Plan, *, mask: bool = True, zone_name: str = "", caller_text: str | None = None) -> str:
+    """`caller_text`: how to name the caller instead of their (masked) number."""
     call = plan.call
     caller = call.caller if call.caller is None or not mask else mask_number(call.caller)
+    caller = caller_text or caller
     origin = "internal" if call.internal else "external"
     when = call.at.isoformat(timespec="minutes")
     lines = [
@@ -116,6 +118,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     config = load_or_report(args.config)
     if config is None:
         return EXIT_USAGE
+    if (args.call is None) == (args.to is None):
+        print(
+            "routing explain: give --to NUMBER (a call that may come) or --call CALL_ID (one that came)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.call is not None:
+        from routing.cli.explain_call import cmd_explain_call  # it shows plans with this module's explain()
+
+        return cmd_explain_call(config, args.call)
     zone = ZoneInfo(config.timezone)
     directory = Directory.from_config(config)
     try:
@@ -144,7 +156,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exp = commands.add_parser("explain", help="show the flow a call would get, step by step")
     exp.add_argument("--config", required=True, metavar="FILE")
-    exp.add_argument("--to", required=True, metavar="NUMBER", help="the dialled number")
+    exp.add_argument("--to", metavar="NUMBER", help="the dialled number")
+    exp.add_argument(
+        "--call",
+        metavar="CALL_ID",
+        help="a call that came (its call_id): its plan made again, beside what Asterisk reported",
+    )
     exp.add_argument("--from", dest="from_number", metavar="NUMBER", help="the caller's number (default: hidden)")
     exp.add_argument("--internal", action="store_true", help="the call comes from the municipality's own phones")
     exp.add_argument("--at", metavar="TIME", help="e.g. 2026-12-01T10:15 (default: now, in the config's zone)")

@@ -23,6 +23,7 @@ from routing.cli import (
     run,
     sandbox,
     tail,
+    whatif,
 )
 from routing.cli.common import EXIT_OK, EXIT_USAGE, load_and_warn
 from routing.deploy import SYSTEMD_UNIT
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         calendar,
         operators,
         report,
+        whatif,
         tail,
         sandbox,
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -59,7 +60,16 @@ def load_config_text(text: str, file: str = "<config>", *, warnings: list[Config
         raise ConfigError(issues)
     if warnings is not None:
         warnings.extend(sorted(advisories(config, source)))
+    # The config's version (#16): what a call was planned under, logged at each load. Private
+    # attributes of a frozen model, set once here where the text is at hand.
+    object.__setattr__(config, "_source_text", text)
+    object.__setattr__(config, "_source_hash", config_hash(text))
     return config
+
+
+def config_hash(text: str) -> str:
+    """A config file's version: the first 16 hex digits of its text's SHA-256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationInfo,
     field_validator,
@@ -470,3 +471,16 @@ class Config(Model):
     prompts: PromptsConfig = PromptsConfig()
     logging: LoggingConfig = LoggingConfig()
     store: StoreConfig = StoreConfig()
+    # The file it was read from, and its hash: the config's version, logged at each load and
+    # kept with every call planned under it (#16). Set by the loader; empty for a config built
+    # in code.
+    _source_text: str = PrivateAttr(default="")
+    _source_hash: str = PrivateAttr(default="")
+
+    @property
+    def source_text(self) -> str:
+        return self._source_text
+
+    @property
+    def source_hash(self) -> str:
+        return self._source_hash

@@ -36,6 +36,7 @@ from routing.calllog.events import (
 )
 from routing.policy import spoken_swedish
 from routing.policy.call import Call, Event, EventKind, caller_number
+from routing.policy.decision_inputs import DecisionInputs, ObservedState
 from routing.policy.directory import Directory
 from routing.policy.flow import Ending, Flow, FlowError
 from routing.policy.planner import Plan, plan_call
@@ -143,8 +144,10 @@ class CallRouter:
         internal = _arg(request.args, v.ARG_INTERNAL) == "1"
         call_id = _arg(request.args, v.ARG_LINKEDID) or request.uniqueid
         call = Call(request.get("agi_extension"), caller, internal, now)
-        state = await self.routing_state()
-        plan = plan_call(self.directory, state, call)
+        directory = self.directory  # one config for the plan and the inputs kept with it (a reload may swap it)
+        state = ObservedState.watching(await self.routing_state())
+        plan = plan_call(directory, state, call)
+        inputs = DecisionInputs.of(call, state, directory.config.source_hash)
         flow = Flow(plan)
         active = ActiveCall(
             call_id,
@@ -171,6 +174,8 @@ class CallRouter:
                 channel=request.channel,
                 instance=self._instance or None,
                 notes=list(plan.notes) or None,
+                config=inputs.config or None,
+                inputs=inputs.to_fields(),
             ),
         )
         return await self._issue(active, flow.start())

@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store import Store, StoreError, open_store
+from routing.store.io import store_io
 
 if TYPE_CHECKING:
     from routing.ari.stream import AriEventStream
@@ -97,6 +99,7 @@ class Service:
         self.link: AsteriskLink | None = None
         self.store = store if store is not None else open_store(config.store.url)
         now = clock if clock is not None else now_local
+        self._clock = now
         # People's calendars (#15): their referrals lie under the store's (set by hand wins, R11);
         # calls read what the sync round last read, never a feed.
         self.calendar_book = CalendarBook(timedelta(hours=config.calendar_sync.keep_hours))
@@ -232,6 +235,13 @@ class Service:
         self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
         self._orphans_task = asyncio.get_running_loop().create_task(self.orphans.run())
         self._calendar_task = asyncio.get_running_loop().create_task(self.calendar_sync.run())
+        log.info(
+            LogId.CONFIG_LOADED,
+            config=self.config.source_hash,
+            units=len(self.config.units),
+            people=len(self.config.people),
+        )
+        await self._keep_config_version(self.config)
         log.info(LogId.SERVICE_STARTED, agi=f"{self.agi_address[0]}:{self.agi_address[1]}", ami=self.link is not None)
 
     async def _start_link(self) -> None:
@@ -314,8 +324,28 @@ class Service:
             self.live.queue.hold_recall_s = config.switchboard.hold_recall_s
         if self.link is not None:
             self.link.resync()  # the AstDB fail-safe follows the new config
-        log.info(LogId.CONFIG_RELOADED, file=path, units=len(config.units), people=len(config.people))
+        log.info(
+            LogId.CONFIG_RELOADED,
+            file=path,
+            config=config.source_hash,
+            units=len(config.units),
+            people=len(config.people),
+        )
+        await self._keep_config_version(config)
         return True
+
+    async def _keep_config_version(self, config: Config) -> None:
+        """The config's text by its hash in the store (#16): every call planned under it names
+        the hash, and `routing explain --call` plans it again under the very same config."""
+        if not config.source_hash:
+            return
+        save = partial(self.store.save_config_version, config.source_hash, config.source_text, at=self._clock())
+        try:
+            await store_io(self.store, save)
+        except StoreError as exc:
+            log.error(
+                exc.log_id, error=str(exc), what="the config's version is not kept (explain --call needs the file)"
+            )
 
     async def drain(self, bound_s: float) -> None:
         """Stop taking new calls (the dialplan's fail-safe takes them) and give the calls in

@@ -326,6 +326,34 @@ class Store:
         with self._locked() as tx:
             self._exec(tx, "DELETE FROM calendar_sync WHERE person = ?", (person,))
 
+    # -- the configs calls were planned under (#16) ----------------------------------------------
+
+    def save_config_version(self, config_hash: str, text: str, *, at: datetime) -> bool:
+        """Keep a config's text by its hash (once: the first load's time stays). True if new."""
+        with self._locked() as tx:
+            cursor = self._exec(
+                tx,
+                "INSERT INTO config_versions (hash, loaded_at, text) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                (config_hash, _utc(at), text),
+            )
+            return bool(cursor.rowcount)
+
+    def config_version(self, config_hash: str) -> str | None:
+        """The text of the config with this hash, if a service loaded it with this store."""
+        rows = self._read("SELECT text FROM config_versions WHERE hash = ?", (config_hash,))
+        return str(rows[0][0]) if rows else None
+
+    def call_events(self, call_id: str) -> list[StoredEvent]:
+        """Every stored event of one call, in the order logged, read back typed."""
+        rows = self._read(
+            "SELECT at, call_id, event, fields FROM call_events WHERE call_id = ? ORDER BY id", (call_id,)
+        )
+        return [
+            StoredEvent(str(at), str(cid), CALL_EVENTS[ev].from_fields(json.loads(f)))
+            for at, cid, ev, f in rows
+            if ev in CALL_EVENTS
+        ]
+
     # -- callbacks (R4) ---------------------------------------------------------------------------
 
     def add_callback(self, *, call_id: str, caller: str, target: str, at: datetime) -> int:

@@ -18,7 +18,12 @@ from routing.calllog.events import LogId
 log = structlog.get_logger("routing.store")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-REVISIONS = ("0001", "0002", "0003")  # in order; tests/unit/store/test_schema.py checks them against migrations/
+REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+)  # in order; tests/unit/store/test_schema.py checks them against migrations/
 HEAD = REVISIONS[-1]
 # Alembic keeps the running migration in module globals (alembic.op, alembic.context): one at a
 # time per process. Processes (instances, CLI commands) are kept apart by the database's locks.
