@@ -16,9 +16,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 
@@ -96,6 +98,16 @@ def api(svc: RunningService) -> str:
     host, port = svc.service.switchboard.address
     return f"http://{host}:{port}"
 
+async def talking_to(svc: RunningService, operator: OperatorClient) -> tuple[CallerCall, str]:
+    """A new caller to the switchboard's number, answered by `operator`: the call and its id in
+    the queue, once the operator talks to the caller."""
+    call = await svc.call("9000")
+    waiting = await operator.wait_call(call.call_id, place="waiting")
+    await operator.act(waiting["id"], "answer")
+    await operator.wait_call(call.call_id, place="talking")
+    return call, str(waiting["id"])
+
+
 
 async def test_r2_a_caller_appears_with_its_history_and_an_operator_answers_on_their_phone(
     routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
@@ -162,11 +174,8 @@ async def test_r1_a_call_put_through_comes_back_to_the_top_marked_with_the_perso
     async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
         earlier = await svc.call("9000")  # waiting longer: the returned call must still come first
         await eva.wait_call(earlier.call_id, place="waiting")
-        call = await svc.call("9000")
-        waiting = await eva.wait_call(call.call_id, place="waiting")
-        await eva.act(waiting["id"], "answer")
-        await eva.wait_call(call.call_id, place="talking")
-        put = await eva.act(waiting["id"], "transfer", {"to": "5001"})
+        call, channel = await talking_to(svc, eva)
+        put = await eva.act(channel, "transfer", {"to": "5001"})
         assert (put["to"], put["kind"], put["timeout_s"]) == ("Anna (5001)", "person", RING_LIMIT_S)
         sent = time.monotonic()
         back = await eva.wait_call(call.call_id, timeout=RING_LIMIT_S + 10, place="returned")
@@ -181,7 +190,7 @@ async def test_r1_a_call_put_through_comes_back_to_the_top_marked_with_the_perso
         transfer = svc.log.one(call.call_id, "switchboard.transfer")
         assert (transfer["operator"], transfer["kind"], transfer["target"]) == ("eva", "person", "soc1")
 
-        await eva.act(waiting["id"], "hangup")
+        await eva.act(channel, "hangup")
         await svc.log.wait_end(call.call_id, timeout=10)
         left = svc.log.one(call.call_id, "switchboard.left")  # by her, not "the caller hung up"
         assert (left["why"], left["operator"], left["place"]) == ("hung_up", "eva", "returned")
@@ -196,13 +205,10 @@ async def test_a_held_caller_comes_back_to_the_operator_who_held_them(
     data = switchboard_config(tmp_path, asterisk, operators=("eva", "olle"), hold_recall_s=3)
     svc = await started(routing, data, ami_login)
     async with OperatorClient(api(svc), "eva", PASSWORD) as eva, OperatorClient(api(svc), "olle", PASSWORD) as olle:
-        call = await svc.call("9000")
-        waiting = await eva.wait_call(call.call_id, place="waiting")
-        await eva.act(waiting["id"], "answer")
-        await eva.wait_call(call.call_id, place="talking")
-        await eva.act(waiting["id"], "hold")
+        call, channel = await talking_to(svc, eva)
+        await eva.act(channel, "hold")
         held = await eva.wait_call(call.call_id, place="held", operator="eva")
-        status, refused = await olle.post(f"/api/calls/{waiting['id']}/answer")
+        status, refused = await olle.post(f"/api/calls/{channel}/answer")
         assert status == 409 and "eva" in refused["error"]  # held by eva: hers
         held_at = time.monotonic()
         assert 0 < held["recall_in_s"] <= 3
@@ -340,11 +346,8 @@ async def test_r1_past_the_queues_timeout_a_caller_gets_the_switchboards_own_cha
         end = await svc.log.wait_end(call.call_id, timeout=10)
         assert end["outcome"] == "voicemail"
 
-        had = await svc.call("9000")
-        waiting = await eva.wait_call(had.call_id, place="waiting")
-        await eva.act(waiting["id"], "answer")
-        await eva.wait_call(had.call_id, place="talking")
-        await eva.act(waiting["id"], "transfer", {"to": "5001"})
+        had, channel = await talking_to(svc, eva)
+        await eva.act(channel, "transfer", {"to": "5001"})
         await eva.wait_call(had.call_id, timeout=RING_LIMIT_S + 5, place="returned")
         await had.wait_app("VoiceMail", timeout=3 + 10, data_contains="9000")
         await had.hang_up()
@@ -359,11 +362,8 @@ async def test_r15_r18_r20_a_mobile_needs_confirmation_and_is_a_cost_a_premium_n
     data["outbound"] = {"trunk": "Local/answer1-{number}@sandbox-phones", "barred_prefixes": ["0900"]}
     svc = await started(routing, data, ami_login)
     async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
-        call = await svc.call("9000")
-        waiting = await eva.wait_call(call.call_id, place="waiting")
-        await eva.act(waiting["id"], "answer")
-        await eva.wait_call(call.call_id, place="talking")
-        path = f"/api/calls/{waiting['id']}/transfer"
+        call, channel = await talking_to(svc, eva)
+        path = f"/api/calls/{channel}/transfer"
 
         status, barred = await eva.post(path, {"to": "0900123456"})
         assert (status, barred["rule"], barred["needs_confirmation"]) == (409, "R18", False)
@@ -372,7 +372,7 @@ async def test_r15_r18_r20_a_mobile_needs_confirmation_and_is_a_cost_a_premium_n
         assert "0701234567" in ask["error"] or "+46701234567" in ask["error"]
         await eva.wait_call(call.call_id, place="talking")  # nothing moved
 
-        put = await eva.act(waiting["id"], "transfer", {"to": "5001", "mobile": True, "confirm": True})
+        put = await eva.act(channel, "transfer", {"to": "5001", "mobile": True, "confirm": True})
         assert (put["kind"], put["mobile_cost"]) == ("mobile", True)
         await call.wait_dial("answer1-+46701234567")
         through = await svc.log.wait_for(call.call_id, "switchboard.put_through")
@@ -457,3 +457,61 @@ async def test_r11_a_referral_set_and_cleared_by_another_process_reaches_the_str
             message, seen = await referral_message()
             assert message == {"type": "referral", **wanted, "by": None}
             assert seen - written < REFERRAL_POLL_S + MARGIN_S
+
+
+async def test_r12_only_a_logged_in_operator_sees_or_moves_a_caller(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """#13 item 9 against the running service with a caller in the queue: no session → 401, a
+    cross-site POST (with the session's cookie and CSRF token) → 403, an expired session → 401;
+    the caller stays waiting through all of them, and the refusals are logged."""
+    data = switchboard_config(tmp_path, asterisk)
+    data["switchboard"]["session_idle_minutes"] = 1
+    svc = await started(routing, data, ami_login)
+    call = await svc.call("9000")
+    async with aiohttp.ClientSession(api(svc), cookie_jar=aiohttp.CookieJar(unsafe=True)) as stranger:
+        for method, path in (("GET", "/api/calls"), ("GET", "/api/callbacks"), ("GET", "/api/directory?q=anna")):
+            async with stranger.request(method, path) as response:
+                assert response.status == 401, path
+        async with stranger.post("/api/calls/x/answer", json={}) as response:
+            assert response.status == 401
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        waiting = await eva.wait_call(call.call_id, place="waiting")
+        headers = {"X-CSRF-Token": eva.csrf, "Origin": "https://evil.example"}
+        async with eva.http.post(f"/api/calls/{waiting['id']}/answer", json={}, headers=headers) as response:
+            assert response.status == 403
+        await eva.wait_call(call.call_id, place="waiting", operator=None)  # nothing moved
+
+        svc.clock.start += timedelta(seconds=61)  # a minute and a second without a request
+        async with eva.http.get("/api/calls") as response:
+            assert response.status == 401
+        status, _ = await eva.post(f"/api/calls/{waiting['id']}/answer")
+        assert status == 401
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:  # logged in again: still waiting
+        await eva.wait_call(call.call_id, place="waiting", operator=None)
+    refused = [r.get("why") for r in svc.log.records() if r.get("event") == "operator.refused"]
+    assert refused.count("no live session") >= 6 and refused.count("cross-site request") == 1
+    await call.hang_up()
+    await svc.log.wait_end(call.call_id, timeout=10)
+
+
+async def test_r1_a_transfer_passes_over_a_phone_asterisk_reports_unregistered_and_comes_back_at_once(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox
+) -> None:
+    """Anna's desk phone exists but is not registered (DEVICE_STATE UNAVAILABLE, as AMI
+    reports it): put through to her, it is not rung at all, and the call is back at the top at
+    once, marked unregistered, with her mobile (R15)."""
+    data = switchboard_config(tmp_path, asterisk)
+    data["people"][0]["device"] = "PJSIP/offline1"
+    svc = await started(routing, data, ami_login)
+    async with OperatorClient(api(svc), "eva", PASSWORD) as eva:
+        call, channel = await talking_to(svc, eva)
+        put = await eva.act(channel, "transfer", {"to": "5001"})
+        assert put["ringing"] == [] and put["passed_over"] == [{"device": "PJSIP/offline1", "why": "unregistered"}]
+        sent = time.monotonic()
+        back = await eva.wait_call(call.call_id, timeout=10, place="returned")
+        assert time.monotonic() - sent < 1.0 + MARGIN_S  # no ringing a phone that cannot answer
+        assert (back["returned"]["why"], back["returned"]["person"]["mobile"]) == ("unregistered", "0701234567")
+        assert not any("offline1" in d.dest_channel for d in call.dials())
+        await call.hang_up()
+        await svc.log.wait_end(call.call_id, timeout=10)
