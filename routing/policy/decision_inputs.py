@@ -5,10 +5,10 @@ the same plan, exactly.
 
 The inputs are what the planner was given and what it asked of the moment's state: the dialled
 number, internal or not, hidden or not (never the caller's number, R12: the plan depends on
-hidden-ness only, R4), the moment, and for each person it asked about their referral in force
-(R11), for each phone it asked about whether Asterisk reported it unregistered or in a call. A
-plan made again under another config may ask about someone the original did not: that answer
-was never observed, and the plan made from it is marked as resting on the unknown.
+hidden-ness only, R4), the moment, the referrals in force (R11) of the people it asked about,
+and the phones it asked about that Asterisk reported unregistered or in a call. A plan made
+again under another config may ask about someone the original did not: that answer was never
+observed (`Replayed.beyond`), and what is predicted from it is unknown.
 """
 
 from __future__ import annotations
@@ -52,58 +52,64 @@ class ObservedState(RoutingState):
 
 @dataclass(frozen=True)
 class DecisionInputs:
+    """Kept small (a unit of 60 is asked about 60 people and phones on every call, and calls are
+    kept by the million): only what was in the way is written, the referrals in force and the
+    phones passed over among those the planner asked about. Who else it asked about is not
+    kept: the same plan made again under the same config asks the same (`replan`)."""
+
     called: str
     internal: bool
     hidden: bool
     at: datetime
-    referrals: Mapping[str, Referral | None]  # every person asked about: their referral in force, or None
-    devices: Mapping[str, str | None]  # every phone asked about: 'unregistered', 'busy' or None (could ring)
+    referrals: Mapping[str, Referral]  # the referrals in force of the people the planner asked about
+    devices: Mapping[str, str]  # the phones it asked about that could not ring: 'unregistered' or 'busy'
     config: str = ""  # the hash of the config the plan was made under
 
     @classmethod
     def of(cls, call: Call, state: ObservedState, config: str) -> DecisionInputs:
         """The inputs of a plan just made with `state` (after plan_call)."""
+        referrals = {p: RoutingState.referral(state, p, call.at) for p in sorted(state.asked_people)}
+        devices = {d: RoutingState.cannot_ring(state, d) for d in sorted(state.asked_devices)}
         return cls(
             call.called,
             call.internal,
             call.caller is None,
             call.at,
-            {person: RoutingState.referral(state, person, call.at) for person in sorted(state.asked_people)},
-            {device: RoutingState.cannot_ring(state, device) for device in sorted(state.asked_devices)},
+            {p: r for p, r in referrals.items() if r is not None},
+            {d: why for d, why in devices.items() if why is not None},
             config,
         )
 
     def call(self) -> Call:
         return Call(self.called, None if self.hidden else KEPT_NO_NUMBER, self.internal, self.at)
 
+    def state(self) -> ObservedState:
+        return ObservedState(
+            dict(self.referrals),
+            frozenset(d for d, why in self.devices.items() if why == "unregistered"),
+            frozenset(d for d, why in self.devices.items() if why == "busy"),
+        )
+
     def to_fields(self) -> dict[str, Any]:
-        """As stored with call.start (JSON): only what differs from "nothing in the way" is written
-        out in full; people and phones asked about without anything in the way are listed."""
+        """As stored with call.start (JSON)."""
         return {
             "at": self.at.isoformat(),
             "internal": self.internal,
             "hidden": self.hidden,
-            "referrals": {p: _referral_fields(r) for p, r in self.referrals.items() if r is not None},
-            "no_referral": [p for p, r in self.referrals.items() if r is None],
-            "devices": {d: why for d, why in self.devices.items() if why is not None},
-            "can_ring": [d for d, why in self.devices.items() if why is None],
+            "referrals": {p: _referral_fields(r) for p, r in self.referrals.items()},
+            "devices": dict(self.devices),
         }
 
     @classmethod
     def from_fields(cls, called: str, config: str, data: Mapping[str, Any]) -> DecisionInputs:
         """Read back what to_fields wrote (ValueError, KeyError or TypeError for what it did not)."""
-        referrals: dict[str, Referral | None] = {p: None for p in data["no_referral"]}
-        for person, fields in data["referrals"].items():
-            referrals[person] = _referral_of(person, fields)
-        devices: dict[str, str | None] = {d: None for d in data["can_ring"]}
-        devices.update({str(d): str(why) for d, why in data["devices"].items()})
         return cls(
             called,
             bool(data["internal"]),
             bool(data["hidden"]),
             datetime.fromisoformat(data["at"]),
-            dict(sorted(referrals.items())),
-            dict(sorted(devices.items())),
+            {str(p): _referral_of(str(p), fields) for p, fields in sorted(data["referrals"].items())},
+            {str(d): str(why) for d, why in sorted(data["devices"].items())},
             config,
         )
 
@@ -123,25 +129,23 @@ def _referral_of(person: str, fields: Mapping[str, Any]) -> Referral:
 
 @dataclass(frozen=True)
 class Replayed:
-    """A plan made again from stored inputs, and what it asked that the inputs do not say."""
+    """A plan made again from stored inputs, and whom and what it asked about."""
 
     plan: Plan
-    unknown_people: frozenset[str]  # asked about, but not by the original plan: their referral was not observed
-    unknown_devices: frozenset[str]
+    asked_people: frozenset[str]
+    asked_devices: frozenset[str]
+
+    def beyond(self, original: Replayed) -> frozenset[str]:
+        """What this plan asked about that the original did not: its answer then (a referral, a
+        phone's state) was never observed, and was taken as nothing in the way."""
+        return (self.asked_people - original.asked_people) | (self.asked_devices - original.asked_devices)
 
 
 def replan(directory: Directory, inputs: DecisionInputs) -> Replayed:
-    """The plan `directory` gives a call with these inputs. People and phones the inputs do not
-    cover are taken as nothing in the way (no referral, can ring), and named as unknown."""
-    referrals = {p: r for p, r in inputs.referrals.items() if r is not None}
-    state = ObservedState(
-        referrals,
-        frozenset(d for d, why in inputs.devices.items() if why == "unregistered"),
-        frozenset(d for d, why in inputs.devices.items() if why == "busy"),
-    )
+    """The plan `directory` gives a call with these inputs. Under the config the call was planned
+    under it is the plan the call had, asking about the same people and phones; under another,
+    people and phones the inputs do not name are taken as nothing in the way (Replayed.beyond
+    says which of them the original never asked about)."""
+    state = inputs.state()
     plan = plan_call(directory, state, inputs.call())
-    return Replayed(
-        plan,
-        frozenset(state.asked_people - inputs.referrals.keys()),
-        frozenset(state.asked_devices - inputs.devices.keys()),
-    )
+    return Replayed(plan, frozenset(state.asked_people), frozenset(state.asked_devices))

@@ -228,18 +228,20 @@ def _replay(
         inputs = DecisionInputs.from_fields(begun.called, begun.config, begun.inputs)
     except (KeyError, TypeError, ValueError):
         return "its inputs cannot be read"
-    old = replan(old_directory, inputs).plan
+    original = replan(old_directory, inputs)
+    old = original.plan
     new = replan(new_directory, inputs)
+    unobserved = new.beyond(original)
     seen = observed_of(events)
     before = _stored_outcome(events, seen)
-    if new.plan.steps == old.steps and not new.unknown_people and not new.unknown_devices:
+    if new.plan.steps == old.steps and not unobserved:
         after = before  # the same plan from the same inputs: the call goes as it went
     else:
         result.changed += 1
         after = (
             predict(new.plan, seen)
-            if not new.unknown_people and not new.unknown_devices
-            else Predicted(None, unknown="the new plan depends on a referral or phone state not observed")
+            if not unobserved
+            else Predicted(None, unknown=f"the new plan asks about {', '.join(sorted(unobserved))}, never observed")
         )
         if new.plan.steps != old.steps:
             target = new_directory.label(begun.target) if begun.target else begun.called

@@ -98,6 +98,7 @@ def api(svc: RunningService) -> str:
     host, port = svc.service.switchboard.address
     return f"http://{host}:{port}"
 
+
 async def talking_to(svc: RunningService, operator: OperatorClient) -> tuple[CallerCall, str]:
     """A new caller to the switchboard's number, answered by `operator`: the call and its id in
     the queue, once the operator talks to the caller."""
@@ -106,7 +107,6 @@ async def talking_to(svc: RunningService, operator: OperatorClient) -> tuple[Cal
     await operator.act(waiting["id"], "answer")
     await operator.wait_call(call.call_id, place="talking")
     return call, str(waiting["id"])
-
 
 
 async def test_r2_a_caller_appears_with_its_history_and_an_operator_answers_on_their_phone(

@@ -58,7 +58,9 @@ def test_r12_the_kept_inputs_make_the_same_plan_again_and_hold_no_caller_number(
         plan.target,
         plan.open_state,
     )
-    assert again.unknown_people == frozenset() and again.unknown_devices == frozenset()
+    # It asks about the same people and phones: the inputs need not name those without anything in the way.
+    assert again.asked_people == frozenset(observed.asked_people)
+    assert again.asked_devices == frozenset(observed.asked_devices)
     assert _kept(inputs) == inputs
 
 
@@ -73,10 +75,11 @@ def test_r11_a_plan_under_another_config_names_what_the_original_did_not_observe
     observed = ObservedState.watching(RoutingState({"soc2": Referral("soc2", Reason.LUNCH, at + timedelta(hours=1))}))
     plan_call(old, observed, call)
     inputs = _kept(DecisionInputs.of(call, observed, "old"))
-    assert inputs.referrals["soc2"] is not None and inputs.referrals["soc1"] is None
+    assert set(inputs.referrals) == {"soc2"}  # Anna was asked about too, and had none: not written
 
     changed = builders.config()
     builders.person(changed, "soc1")["cover"] = builders.person(changed, "kc1")["extension"]
+    original = replan(old, inputs)
     again = replan(builders.directory(changed), inputs)
-    assert "kc1" in again.unknown_people and "soc2" not in again.unknown_people
-    assert replan(old, inputs).unknown_people == frozenset()
+    assert "kc1" in again.beyond(original) and "soc2" not in again.beyond(original)
+    assert original.beyond(original) == frozenset()
