@@ -16,11 +16,18 @@ class PostgresStore(Store):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        import psycopg  # only sites with a shared store need the driver
-
-        self._psycopg = psycopg
         # The URL may hold a password; what is shown is the host and database only (R12).
         self.name = "store " + url.split("@")[-1].split("?")[0]
+        try:
+            import psycopg  # only sites with a shared store need the driver
+        except ImportError as exc:  # a clear word instead of a traceback (#17 item 4)
+            raise StoreError(
+                f"cannot open the {self.name}: the PostgreSQL driver is not installed; "
+                "install it into the service's environment with the package's postgresql extra "
+                "(from the checkout: pip install '.[postgresql]'), or pip install 'psycopg[binary]'"
+            ) from exc
+
+        self._psycopg = psycopg
         try:
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=5)
             current = self._revision()

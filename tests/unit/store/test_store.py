@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +118,21 @@ def test_one_store_used_from_many_threads_at_once_keeps_every_write(store_url: s
     assert len(set(ids)) == 80 and len(store.callbacks()) == 80
     assert sorted(r.person for r in store.referrals()) == ["p0", "p1", "p2", "p3", "p4"]
     store.close()
+
+
+def test_a_postgresql_store_without_its_driver_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """#17 item 4: not a ModuleNotFoundError traceback, a StoreError naming the package."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ModuleNotFoundError("No module named 'psycopg'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(StoreError) as refused:
+        open_store("postgresql://routing:secret@db.example/routing")
+    message = str(refused.value)
+    assert ".[postgresql]" in message and "psycopg[binary]" in message and "secret" not in message
