@@ -136,3 +136,27 @@ def test_a_postgresql_store_without_its_driver_says_what_to_install(monkeypatch:
         open_store("postgresql://routing:secret@db.example/routing")
     message = str(refused.value)
     assert ".[postgresql]" in message and "psycopg[binary]" in message and "secret" not in message
+
+
+def test_config_versions_and_a_calls_events_on_each_store(store_url: str) -> None:
+    """#16: a config's text kept once by its hash (the first load's time stays), and one call's
+    events read back in order, typed, on SQLite and PostgreSQL."""
+    store = open_store(store_url)
+    try:
+        assert store.save_config_version("abc", "version: 1\n", at=at("2026-12-01 08:00")) is True
+        assert store.save_config_version("abc", "changed?\n", at=at("2026-12-02 08:00")) is False
+        assert store.config_version("abc") == "version: 1\n" and store.config_version("nope") is None
+        logged: list[tuple[str, dict[str, object]]] = [
+            ("call.start", {"called": "5001", "target_kind": "person", "target": "soc1", "inputs": {"at": "x"}}),
+            ("call.step", {"step": "person", "target": "soc1", "rules": ["R1"]}),
+            ("call.end", {"outcome": "voicemail", "wait_s": 31.0, "duration_s": 40.0}),
+        ]
+        for n, (event, fields) in enumerate(logged):
+            store.record_event(at=f"2026-12-01T08:00:0{n}+00:00", call_id="c1", event=event, fields=fields)
+        store.record_event(at="2026-12-01T08:00:05+00:00", call_id="c2", event="call.start", fields={"called": "1"})
+        events = store.call_events("c1")
+        assert [e.event.NAME for e in events] == ["call.start", "call.step", "call.end"]
+        assert events[0].event.inputs == {"at": "x"}  # type: ignore[attr-defined]
+        assert store.call_events("none") == []
+    finally:
+        store.close()
