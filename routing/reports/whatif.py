@@ -303,6 +303,25 @@ def render_table(result: WhatIf) -> str:
     return "\n".join(lines)
 
 
+# The page checks its bars against its own JSON when it opens (as the accessibility report
+# does): a browser shows that what is drawn is what was counted (body data-checked).
+_CHECK = """
+(function () {
+  var data = JSON.parse(document.getElementById('whatif-data').textContent);
+  var units = Object.keys(data.units).filter(function (u) { return u !== 'all'; }).sort();
+  var ok = true;
+  ['answered_personally', 'r2_within_limit', 'voicemail', 'callback'].forEach(function (name) {
+    var want = [];
+    units.forEach(function (u) { want.push(data.units[u].before[name], data.units[u].after[name]); });
+    var bars = document.querySelectorAll('#chart-' + name + ' rect.bar');
+    if (bars.length !== want.length) { ok = false; return; }
+    bars.forEach(function (bar, i) { if (Number(bar.getAttribute('data-value')) !== want[i]) { ok = false; } });
+  });
+  document.body.setAttribute('data-checked', ok ? 'ok' : 'mismatch');
+})();
+"""
+
+
 def render_html(result: WhatIf) -> str:
     units = [u for u in sorted(result.before) if u != "all"]
     charts = []
@@ -327,5 +346,5 @@ def render_html(result: WhatIf) -> str:
         "<table><tr><th>calls to</th><th>hours</th><th>calls</th><th>before</th><th>after</th></tr>"
         f'{rows}</table><h2>Before and after, per unit</h2><div class="charts">{"".join(charts)}</div>'
         f'<script type="application/json" id="whatif-data">{html.escape(render_json(result))}</script>'
-        "</body></html>"
+        f"<script>{_CHECK}</script></body></html>"
     )

@@ -26,6 +26,7 @@ import yaml
 from routing.calllog.recorder import EventRecorder
 from routing.calllog.setup import configure_logging
 from tests.e2e.harness import RunningService, finish, municipality
+from tests.e2e.test_report_html import CHROMIUM_FLAGS, _chromium
 
 pytestmark = [pytest.mark.e2e]
 
@@ -124,6 +125,21 @@ async def test_explain_call_and_whatif_over_real_calls(routing: Routing, tmp_pat
     assert change["calls"] == 1 and "ring cover" in change["before"] and "ring cover" not in change["after"]
     after, before = by_cover["units"]["all"]["after"], by_cover["units"]["all"]["before"]
     assert (after["voicemail"], after["unknown"]) == (before["voicemail"] + 1, 0)
+
+    # The HTML form in a real headless Chromium: its charts are the JSON's figures, per unit.
+    page = tmp_path / "whatif.html"
+    cover_file = str(tmp_path / "cover.yaml")
+    html_form = routing_cli("whatif", "--config", cover_file, "--from", TODAY, "--to", TODAY, "--format", "html")
+    assert html_form.returncode == 0, html_form.stderr
+    page.write_text(html_form.stdout, encoding="utf-8")
+    dom = subprocess.run(
+        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", f"file://{page}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert 'data-checked="ok"' in dom and 'id="chart-voicemail"' in dom
     for call_id, first in ((unit_call, "1. ring unit soc"), (erik_call, "1. ring person soc2")):
         shown = routing_cli("explain", "--call", call_id, "--config", config_file(tmp_path / "z.yaml", data, store_url))
         assert shown.returncode == 0 and first in shown.stdout, shown.stdout
