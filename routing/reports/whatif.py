@@ -322,6 +322,11 @@ _CHECK = """
 """
 
 
+def _embedded(text: str) -> str:
+    """JSON inside a <script> element: raw text (no entities), with no "</" to end the element."""
+    return text.replace("</", "<\\/")
+
+
 def render_html(result: WhatIf) -> str:
     units = [u for u in sorted(result.before) if u != "all"]
     charts = []
@@ -345,6 +350,6 @@ def render_html(result: WhatIf) -> str:
         f"<h1>{html.escape(title)}</h1>"
         "<table><tr><th>calls to</th><th>hours</th><th>calls</th><th>before</th><th>after</th></tr>"
         f'{rows}</table><h2>Before and after, per unit</h2><div class="charts">{"".join(charts)}</div>'
-        f'<script type="application/json" id="whatif-data">{html.escape(render_json(result))}</script>'
+        f'<script type="application/json" id="whatif-data">{_embedded(render_json(result))}</script>'
         f"<script>{_CHECK}</script></body></html>"
     )
