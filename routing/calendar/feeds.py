@@ -3,7 +3,7 @@ or a CalDAV calendar (caldav, blocking: in a thread). Nothing here blocks the ev
 events are parsed and expanded in a thread too (a year of a busy calendar takes a while).
 
 A feed that cannot be read raises FeedUnreachable; one that was read but is not a usable
-calendar raises ics.FeedMalformed. Either way the caller keeps what it had.
+calendar raises FeedMalformed (both in errors.py). Either way the caller keeps what it had.
 """
 
 from __future__ import annotations
@@ -16,20 +16,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from routing.calendar.ics import events_between, parse_calendars
+from routing.calendar.errors import FeedUnreachable
 from routing.config.schema import CalDavCalendar, PersonCalendar
 from routing.config.secrets import SecretMissing, read_secret
 from routing.policy.calendar_referral import CalendarEvent
 
 TIMEOUT_S = 30.0
 MAX_BYTES = 20 * 1024 * 1024  # a feed this large is not a person's calendar: refuse, keep what we had
-
-
-class FeedUnreachable(Exception):
-    """The feed could not be read (network, HTTP status, file, CalDAV login): the last good
-    events are kept. Stable log id: calendar.unreachable."""
-
-    log_id = "calendar.unreachable"
 
 
 def describe(calendar: PersonCalendar) -> str:
@@ -54,6 +47,9 @@ async def read_events(
 ) -> list[CalendarEvent]:
     """The occurrences of `calendar`'s events overlapping [start, end)."""
     texts = await read_texts(calendar, start, end, timeout_s=timeout_s)
+    # icalendar and its kin are loaded here, at the first feed read, not with the service.
+    from routing.calendar.ics import events_between, parse_calendars
+
     return await asyncio.to_thread(lambda: events_between(parse_calendars(texts), start, end, zone))
 
 

@@ -17,16 +17,10 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
+from routing.calendar.errors import FeedMalformed
 from routing.policy.calendar_referral import CalendarEvent
 
 PRIVATE_CLASSES = frozenset({"PRIVATE", "CONFIDENTIAL"})
-
-
-class FeedMalformed(Exception):
-    """The feed was read but is not a calendar the service can use: nothing changes.
-    Stable log id: calendar.malformed."""
-
-    log_id = "calendar.malformed"
 
 
 def parse_calendars(texts: Iterable[bytes | str]) -> list[icalendar.Calendar]:

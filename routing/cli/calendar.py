@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from routing.calendar.feeds import FeedUnreachable, describe, read_events
-from routing.calendar.ics import FeedMalformed
+from routing.calendar.errors import FeedMalformed, FeedUnreachable
+from routing.calendar.feeds import describe, read_events
 from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_or_report
 from routing.config.schema import Config, Person
 from routing.policy.calendar_referral import (

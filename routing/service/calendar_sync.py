@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from routing.calendar.feeds import FeedUnreachable, describe, read_events
-from routing.calendar.ics import FeedMalformed
+from routing.calendar.errors import FeedMalformed, FeedUnreachable
+from routing.calendar.feeds import describe, read_events
 from routing.calllog.events import LogId
 from routing.config.schema import Config, Person, PersonCalendar
 from routing.policy.calendar_referral import (

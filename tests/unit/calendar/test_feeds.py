@@ -13,8 +13,8 @@ import icalendar
 import pytest
 from aiohttp import web
 
-from routing.calendar.feeds import FeedUnreachable, describe, read_events
-from routing.calendar.ics import FeedMalformed
+from routing.calendar.errors import FeedMalformed, FeedUnreachable
+from routing.calendar.feeds import describe, read_events
 from routing.config.schema import CalDavCalendar
 from routing.policy.calendar_referral import entries_of
 from tests.ports import free_port

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from routing.calendar.ics import FeedMalformed, events_between, parse_calendars
+from routing.calendar.errors import FeedMalformed
+from routing.calendar.ics import events_between, parse_calendars
 from routing.policy.calendar_referral import CalendarEntry, calendar_referral, entries_of
 from routing.policy.referral import Reason, Referral
 

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from routing.calendar.feeds import FeedUnreachable
-from routing.calendar.ics import FeedMalformed
+from routing.calendar.errors import FeedMalformed, FeedUnreachable
 from routing.calllog.setup import configure_logging
 from routing.config.schema import Config, PersonCalendar
 from routing.policy.calendar_referral import CalendarEvent, SyncedCalendar, calendar_referrals
