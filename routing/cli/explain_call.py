@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from routing.calllog.events import CallEvent, CallStart, CallStep
+from routing.calllog.events import CallStart, CallStep
+from routing.calllog.readable import describe
 from routing.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from routing.cli.explain import explain
 from routing.config import Config, ConfigError, load_config_text
@@ -19,9 +20,6 @@ from routing.policy.directory import Directory
 from routing.policy.steps import PlannedStep
 from routing.store import Store, StoreError, open_store
 from routing.store.base import StoredEvent
-
-# What an event says, in the order an auditor reads it; the rest of its fields follow.
-_FIRST = ("step", "target", "by", "outcome", "rings", "rang_s", "wait_s", "status", "timeout_s")
 
 
 class CallNotExplained(Exception):
@@ -58,7 +56,7 @@ def explain_call(config: Config, store: Store, call_id: str) -> str:
         if stored is start:
             continue
         offset = (datetime.fromisoformat(stored.at) - began_at).total_seconds()
-        lines.append(f"  {offset:7.1f} s  {stored.event.NAME:<20} {_said(stored.event)}")
+        lines.append(f"  {offset:7.1f} s  {describe({'event': stored.event.NAME, **stored.event.fields()})}")
     lines += ["", _agreement(replayed, events)]
     return "\n".join(lines)
 
@@ -88,20 +86,6 @@ def _which_file(config: Config, config_hash: str) -> str:
 
 def _caller_text(inputs: DecisionInputs) -> str:
     return "a hidden number" if inputs.hidden else "a number (not kept, R12)"
-
-
-def _said(event: CallEvent) -> str:
-    fields = {k: v for k, v in event.fields().items() if v not in (None, [], "")}
-    ordered = [k for k in _FIRST if k in fields] + [k for k in fields if k not in _FIRST]
-    return "  ".join(f"{k}={_value(fields[k])}" for k in ordered)
-
-
-def _value(value: object) -> str:
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _step_label(step: PlannedStep) -> tuple[str, str]:
