@@ -49,6 +49,7 @@ from routing.service.referrals import ReferralSource
 from routing.store.base import Callback, Store, StoreError
 from routing.store.io import store_io
 from routing.switchboard.accounts import AccountsError, read_accounts, verify
+from routing.switchboard.console import add_console, is_console_path
 from routing.switchboard.directory_view import STATE_WORDS, DirectoryIndex
 from routing.switchboard.queue_view import call_entry
 from routing.switchboard.sessions import Session, Sessions
@@ -132,6 +133,7 @@ class SwitchboardApi:
         self.app.router.add_post("/api/calls/{id}/hold", self._hold)
         self.app.router.add_post("/api/calls/{id}/hangup", self._hang_up)
         self.app.router.add_get("/api/stream", self._stream)
+        add_console(self.app)  # the operators' page (#14)
         self._streams: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}  # by session token
         if on_state_change is not None:
             on_state_change(self._phone_state_changed)
@@ -165,6 +167,8 @@ class SwitchboardApi:
         if (request.method, request.path) in _OPEN_ROUTES:
             self._same_origin(request)
             return await handler(request)
+        if request.method in ("GET", "HEAD") and is_console_path(request.path):
+            return await handler(request)  # the page's own files: no call data in them
         session = self.sessions.get(request.cookies.get(COOKIE))
         if session is None:
             log.info(LogId.OPERATOR_REFUSED, path=request.path, why="no live session")
