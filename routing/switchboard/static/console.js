@@ -293,6 +293,10 @@ function renderQueue() {
 
 function renderCurrent() {
   const call = state.calls.find(mine);
+  const shown = $("current").firstElementChild;
+  if (call?.place === "talking" && shown?.dataset.callId === call.call_id && shown.classList.contains("place-offered")) {
+    say(`Kopplat: du talar med ${render.callerText(call)}.`); // the operator's phone answered
+  }
   const box = $("current");
   if (call) box.replaceChildren(render.currentCall(call, state.callsAt));
   else box.replaceChildren(render.el("p", { class: "empty", text: "Inget pågående samtal." }));
