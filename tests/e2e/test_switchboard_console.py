@@ -272,6 +272,42 @@ async def test_r15_a_transfer_to_a_mobile_asks_the_operator_to_confirm(
     await svc.log.wait_end(call.call_id, timeout=10)
 
 
+async def test_r4_callbacks_called_back_and_marked_done_from_the_page_by_keyboard(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox, console: Open
+) -> None:
+    """Alt+U, then Tab to a callback's buttons: "Ring upp" rings the operator's phone, then the
+    caller (the trunk), and the outcome arrives on the stream; "Klar" marks the other done."""
+    data = switchboard_config(tmp_path, asterisk)
+    data["outbound"] = {"trunk": "Local/answer1-{number}@sandbox-phones"}
+    svc = await started(routing, data, ami_login)
+    first = svc.store.add_callback(call_id="c1", caller="0701234567", target="soc1", at=svc.clock())
+    second = svc.store.add_callback(call_id="c2", caller="0709999999", target="soc", at=svc.clock())
+    eva = await console(api(svc), "eva")
+    items = eva.page.locator("#callbacks > li")
+    await expect(items).to_have_count(2, timeout=WAIT_MS)
+    await expect(eva.page.locator("#callbacks-count")).to_have_text("(2 öppna)")
+
+    await eva.press("Alt+U")
+    await expect(eva.page.locator("#callbacks-heading")).to_be_focused()
+    await eva.press("Tab")  # Uppdatera
+    await eva.press("Tab")  # the first callback's "Ring upp"
+    focused = eva.page.locator(f'#callbacks [data-callback-id="{first}"] button[data-action="call"]')
+    await expect(focused).to_be_focused()
+    await eva.press("Enter")
+    message = eva.page.locator("#message")
+    await expect(message).to_contain_text("Din telefon ringer")
+    await expect(message).to_contain_text("svarade: klar", timeout=(RING_LIMIT_S + 30) * 1000)
+    await expect(eva.page.locator(f'#callbacks [data-callback-id="{first}"]')).to_have_count(0, timeout=WAIT_MS)
+    done = svc.store.callback(first)
+    assert done is not None and (done.status, done.done_by) == ("done", "operator:eva")
+
+    await eva.page.click(f'#callbacks [data-callback-id="{second}"] button[data-action="done"]')
+    await expect(items).to_have_count(0, timeout=WAIT_MS)
+    await expect(eva.page.locator("#callbacks-empty")).to_be_visible()
+    other = svc.store.callback(second)
+    assert other is not None and (other.status, other.done_by) == ("done", "operator:eva")
+
+
 async def test_two_browsers_answer_one_call_one_is_connected_the_other_sees_it_gone(
     routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox, console: Open
 ) -> None:

@@ -182,8 +182,7 @@ function onMessage(message) {
     // The stream says who and why, not until when: the hit is asked for again (rare).
     if (state.hits.some((hit) => hit.kind === "person" && hit.id === message.person)) search();
   } else if (message.type === "callback") {
-    const outcome = message.done ? "klar" : message.outcome;
-    say(`Återuppringning ${message.id}: ${outcome}.`);
+    say(`Återuppringning ${message.id}: ${words.callbackOutcome(message.outcome)}.`);
     loadCallbacks();
   }
 }

@@ -54,6 +54,12 @@ function personFacts(person) {
   return facts;
 }
 
+// A referral event in the person's calendar within the hour (#15); a private one only as busy.
+function soonText(soon) {
+  const what = soon.reason === "busy" ? "upptagen" : words.reason(soon.reason);
+  return `om ${soon.minutes} min: ${what} (kalendern)`;
+}
+
 export function referralText(referral) {
   const back = referral.back ? `, tillbaka ${referral.back}` : "";
   return `hänvisning: ${words.reason(referral.reason)}${back}`;
@@ -175,7 +181,10 @@ export function hitOption(hit, index, selected) {
         "div",
         { class: "hit-body" },
         hit.referral ? el("span", { class: "referral", text: referralText(hit.referral) }) : null,
+        hit.referral && hit.calendar?.in_force ? el("span", { class: "muted", text: " (kalendern)" }) : null,
         hit.referral ? " · " : null,
+        hit.calendar?.soon ? el("span", { class: "soon", text: soonText(hit.calendar.soon) }) : null,
+        hit.calendar?.soon ? " · " : null,
         `passning ${hit.cover ?? "–"}`,
         " · ",
         el("span", { class: "mobile", text: `mobil ${hit.mobile ?? "–"}` }),

@@ -41,6 +41,21 @@ const RETURN_WHY = {
   "operator did not answer": "telefonisten svarade inte",
 };
 
+// How calling a callback back ended (routing/service/callback_call.py CallbackOutcome).
+const CALLBACK_OUTCOMES = {
+  answered: "den som bad om samtal svarade: klar",
+  employee_no_answer: "din telefon svarade inte, ingen ringdes upp",
+  employee_hung_up: "du lade på medan den andra telefonen ringde",
+  busy: "upptaget hos den som bad om samtal",
+  no_answer: "den som bad om samtal svarade inte",
+  unavailable: "numret nås inte",
+  failed: "samtalet kunde inte kopplas upp",
+};
+
+export function callbackOutcome(outcome) {
+  return CALLBACK_OUTCOMES[outcome] ?? outcome;
+}
+
 export function phoneState(state) {
   return PHONE_STATES[state] ?? state;
 }
