@@ -28,6 +28,7 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 
 from routing.policy.referral import Reason, Referral
 from routing.sandbox import RunningSandbox
+from routing.switchboard.api import STREAM_CHECK_S
 from tests.e2e.conftest import FAULT_EVENTS
 from tests.e2e.harness import AmiLogin, RunningService
 from tests.e2e.test_report_html import _chromium
@@ -144,6 +145,14 @@ async def test_log_in_a_caller_appears_within_a_second_and_f2_connects_the_opera
     answered = await svc.log.wait_for(call.call_id, "call.answered")
     assert answered["by"] == "operator:eva"
 
+    await eva.press("F8")  # hold: back in the queue, hers, with the time until it is recalled
+    await expect(row).to_contain_text("Parkerad av eva", timeout=WAIT_MS)
+    await expect(row).to_contain_text("tillbaka om")
+    await expect(current).to_have_count(0)
+    await eva.press("F2")  # she takes it back before the recall
+    await expect(current).to_contain_text("Pågår", timeout=WAIT_MS)
+    assert [r["place"] for r in svc.log.for_call(call.call_id, "switchboard.answered")] == ["waiting", "held"]
+
     await eva.press("Alt+L")
     end = await svc.log.wait_end(call.call_id, timeout=10)
     assert (end["outcome"], end["by"]) == ("answered", "operator:eva")
@@ -232,6 +241,14 @@ async def test_r1_a_call_put_through_to_a_phone_nobody_answers_is_back_at_the_to
     await expect(eva.page.locator("#queue-list > li").nth(1)).to_have_attribute("data-call-id", later.call_id)
     await expect(eva.page.locator("#announce")).to_contain_text("Återfall")
 
+    await eva.press("F2")  # back to her (återfall first), then to Anna's mailbox
+    await expect(eva.current(call.call_id)).to_contain_text("Pågår", timeout=WAIT_MS)
+    await expect(eva.current(call.call_id)).to_contain_text("Tillbaka från Anna (5001): svarar inte")
+    await eva.press("Shift+F9")
+    await call.wait_app("VoiceMail", data_contains="5001")
+    await expect(eva.page.locator("#message")).to_contain_text("röstbrevlådan")
+    await expect(eva.current(call.call_id)).to_have_count(0, timeout=WAIT_MS)
+    await expect(eva.row(call.call_id)).to_have_count(0)
     for each in (call, later):
         await each.hang_up()
         await svc.log.wait_end(each.call_id, timeout=10)
@@ -367,6 +384,25 @@ async def test_r12_logout_and_a_restarted_service_leave_no_call_data_in_the_page
         await each.hang_up()
 
 
+async def test_r12_a_session_that_ends_by_itself_leaves_no_call_data_in_the_page(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox, console: Open
+) -> None:
+    """The session idles out (`switchboard.session_idle_minutes`, shortened here on the running
+    service): the stream closes with 4001 at its next check and the page clears itself."""
+    data = switchboard_config(tmp_path, asterisk)
+    svc = await started(routing, data, ami_login)
+    eva = await console(api(svc), "eva")
+    call = await svc.call("9000")
+    await expect(eva.row(call.call_id)).to_be_visible(timeout=WAIT_MS)
+    assert svc.service.switchboard is not None
+    svc.service.switchboard.sessions.idle = timedelta(seconds=1)
+    await expect(eva.page.locator("#login-view")).to_be_visible(timeout=(STREAM_CHECK_S + 10) * 1000)
+    await expect(eva.page.locator("#login-message")).to_contain_text("Sessionen har upphört")
+    await _no_call_data(eva, call.call_id)
+    await call.hang_up()
+    await svc.log.wait_end(call.call_id, timeout=10)
+
+
 async def _no_call_data(page: Console, call_id: str) -> None:
     html = await page.text()
     for secret in (CALLER, "0709999999", call_id, "Anna"):
@@ -408,6 +444,17 @@ async def test_three_waiting_calls_on_screen_and_at_200_percent_zoom(
     await expect(overdue).to_contain_text("0709876543")
     await expect(overdue.locator(".badge")).to_have_text("Försenad")
     await expect(eva.page.locator("#callbacks-count")).to_have_text("(2 öppna, 1 försenade)")
+
+    unnamed = await eva.page.evaluate(
+        """[...document.querySelectorAll('#console-view button, #console-view input, #console-view select')]
+            .filter(e => !(e.labels?.length || e.getAttribute('aria-label') || e.textContent.trim()))
+            .map(e => e.outerHTML)"""
+    )
+    assert unnamed == []  # every control has a name a screen reader can say
+    landmarks = await eva.page.evaluate(
+        "[...document.querySelectorAll('header, main, section[aria-labelledby], aside')].map(e => e.tagName)"
+    )
+    assert landmarks.count("SECTION") >= 4 and "MAIN" in landmarks and "HEADER" in landmarks
 
     shot = tmp_path / "console.png"
     await eva.page.screenshot(path=str(shot))
