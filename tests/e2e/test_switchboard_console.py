@@ -282,7 +282,9 @@ async def test_r15_a_transfer_to_a_mobile_asks_the_operator_to_confirm(
     await expect(dialog).to_be_visible(timeout=WAIT_MS)
     await eva.page.click("#confirm-yes")
     await call.wait_dial("answer1-+46701234567")
-    await expect(eva.page.locator("#message")).to_contain_text("Mobilsamtal (kostnad)")
+    await svc.log.wait_for(call.call_id, "switchboard.put_through")  # the mobile answered
+    await expect(eva.page.locator("#message")).to_contain_text("Samtalet till Anna", timeout=WAIT_MS)
+    await expect(eva.row(call.call_id)).to_have_count(0)
     transfer = await svc.log.wait_for(call.call_id, "switchboard.transfer")
     assert (transfer["kind"], transfer["mobile_cost"]) == ("mobile", True)
     await call.hang_up()

@@ -15,7 +15,7 @@ const state = {
   calls: [],
   callsAt: 0, // performance.now() when `calls` arrived (their times count on from there)
   callsVersion: 0,
-  known: new Map(), // call_id → place last seen (what to announce)
+  known: new Map(), // call_id → {place, operator, to} last seen (what to announce)
   transfers: new Map(), // channel → {timeout, at, to}: the countdowns of this page's transfers
   hits: [],
   selected: -1,
@@ -148,15 +148,16 @@ function swedishError(error) {
   }
 }
 
+// Both may name a caller: an answer that arrives after logout says nothing (R12).
 function say(text) {
-  $("message").textContent = text;
+  if (state.me) $("message").textContent = text;
 }
 
 function announce(text) {
   // Cleared first so the same words twice are read twice.
   $("announce").textContent = "";
   requestAnimationFrame(() => {
-    $("announce").textContent = text;
+    if (state.me) $("announce").textContent = text;
   });
 }
 
@@ -259,8 +260,16 @@ function showCalls(calls) {
 
 function announceChanges(calls) {
   const known = new Map();
+  const now = new Set(calls.map((c) => c.call_id));
+  for (const [callId, before] of state.known) {
+    // A call this operator put through left the queue: its target answered, or the caller hung
+    // up (the stream does not say which).
+    if (before.place === "transferring" && before.operator === state.me && !now.has(callId)) {
+      say(`Samtalet till ${before.to} har lämnat kön: ${before.to} svarade, eller den som ringde lade på.`);
+    }
+  }
   for (const call of calls) {
-    const before = state.known.get(call.call_id);
+    const before = state.known.get(call.call_id)?.place;
     if (before !== call.place) {
       if (call.place === "waiting" && before === undefined) {
         announce(`Nytt samtal från ${render.callerText(call)} till ${call.called_label}.`);
@@ -269,7 +278,7 @@ function announceChanges(calls) {
         announce(`Återfall: ${render.callerText(call)}, ${why}.`);
       }
     }
-    known.set(call.call_id, call.place);
+    known.set(call.call_id, { place: call.place, operator: call.operator, to: call.transfer_to });
   }
   state.known = known;
 }
