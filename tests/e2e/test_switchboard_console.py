@@ -28,7 +28,7 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 
 from routing.policy.referral import Reason, Referral
 from routing.sandbox import RunningSandbox
-from routing.switchboard.api import STREAM_CHECK_S
+from routing.switchboard.api import STREAM_BACKLOG, STREAM_CHECK_S
 from tests.e2e.conftest import FAULT_EVENTS
 from tests.e2e.harness import AmiLogin, RunningService
 from tests.e2e.test_report_html import _chromium
@@ -401,6 +401,27 @@ async def test_r12_a_session_that_ends_by_itself_leaves_no_call_data_in_the_page
     await expect(eva.page.locator("#login-view")).to_be_visible(timeout=(STREAM_CHECK_S + 10) * 1000)
     await expect(eva.page.locator("#login-message")).to_contain_text("Sessionen har upphört")
     await _no_call_data(eva, call.call_id)
+    await call.hang_up()
+    await svc.log.wait_end(call.call_id, timeout=10)
+
+
+async def test_a_stream_the_service_drops_is_reconnected_by_the_page_without_a_new_login(
+    routing: Routing, ami_login: AmiLogin, tmp_path: Path, asterisk: RunningSandbox, console: Open
+) -> None:
+    """The service closes a stream that falls behind (more than its backlog of messages at
+    once); the session still stands, so the page says so, connects again and stays logged in."""
+    data = switchboard_config(tmp_path, asterisk)
+    svc = await started(routing, data, ami_login)
+    eva = await console(api(svc), "eva")
+    switchboard = svc.service.switchboard
+    assert switchboard is not None
+    for _ in range(STREAM_BACKLOG + 1):  # in one turn of the loop: the stream cannot keep up
+        switchboard.referral_changed("soc2", None, "e2e")
+    await expect(eva.page.locator("#connection")).to_be_visible(timeout=WAIT_MS)
+    await expect(eva.page.locator("#connection")).to_be_hidden(timeout=WAIT_MS)  # connected again
+    await expect(eva.page.locator("#console-view")).to_be_visible()
+    call = await svc.call("9000")  # and the page is live again
+    await expect(eva.row(call.call_id)).to_be_visible(timeout=WAIT_MS)
     await call.hang_up()
     await svc.log.wait_end(call.call_id, timeout=10)
 

@@ -113,6 +113,8 @@ async function logIn(event) {
 }
 
 async function logOut() {
+  if (state.stream) state.stream.close(); // closed by the page: its 4001 is not a surprise
+  state.stream = null;
   try {
     await request("POST", "/api/logout");
   } catch {
@@ -188,36 +190,41 @@ function onMessage(message) {
   }
 }
 
+// 4001 says the session ended, but the service also closes a stream that fell behind with it:
+// either way the page asks whether the session stands before it logs out.
 function onStreamClosed(code) {
   state.stream = null;
   if (!state.me) return;
-  if (code === SESSION_ENDED) {
-    endSession("Sessionen har upphört. Logga in igen.");
-    return;
-  }
   $("connection").textContent = "Förbindelsen med växeltjänsten bröts: återansluter …";
   $("connection").hidden = false;
   $("console-view").classList.add("stale");
-  scheduleReconnect();
+  if (code === SESSION_ENDED) reconnect(code);
+  else scheduleReconnect();
 }
 
 function scheduleReconnect() {
   const delay = RECONNECT_DELAYS_MS[Math.min(state.reconnects, RECONNECT_DELAYS_MS.length - 1)];
   state.reconnects += 1;
-  state.reconnectTimer = setTimeout(reconnect, delay);
+  state.reconnectTimer = setTimeout(() => reconnect(), delay);
 }
 
 // Is the session still there? A restarted service has none: back to login. One that cannot be
 // reached yet: try again.
-async function reconnect() {
+async function reconnect(code) {
   if (!state.me) return;
   try {
     const me = await request("GET", "/api/me");
+    if (!state.me) return; // logged out meanwhile
     setCsrf(me.csrf);
     connect();
   } catch (error) {
+    if (!state.me) return;
     if (error instanceof Unauthorized) {
-      endSession("Växeltjänsten har startats om eller sessionen har upphört. Logga in igen.");
+      endSession(
+        code === SESSION_ENDED
+          ? "Sessionen har upphört. Logga in igen."
+          : "Växeltjänsten har startats om eller sessionen har upphört. Logga in igen.",
+      );
     } else {
       scheduleReconnect();
     }
