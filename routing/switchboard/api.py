@@ -62,6 +62,9 @@ log = structlog.get_logger("routing.switchboard")
 COOKIE = "routing_session"
 STREAM_CHECK_S = 15.0  # a stream checks its session (and pings) this often
 STREAM_BACKLOG = 1000
+STREAM_SESSION_ENDED = 4001  # the stream's close codes: log in again
+STREAM_FELL_BEHIND = 4002  # the page did not keep up (STREAM_BACKLOG messages): connect again
+_FELL_BEHIND: dict[str, Any] = {"type": "fell_behind"}  # in a stream's queue: close it with STREAM_FELL_BEHIND
 # While a page is open, the referrals in force are read this often, so one set or cleared
 # elsewhere (`routing referral`, another instance) or ended by itself reaches the page too.
 REFERRAL_POLL_S = 1.0
@@ -179,7 +182,10 @@ class SwitchboardApi:
                 log.warning(LogId.OPERATOR_REFUSED, operator=session.operator, path=request.path, why="no CSRF token")
                 raise _json_error(web.HTTPForbidden, "the request lacks this session's X-CSRF-Token")
         request[SESSION] = session
-        return await handler(request)
+        response = await handler(request)
+        if not response.prepared:  # caller numbers (R12): no copy kept by a browser or a proxy
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     @staticmethod
     def _same_origin(request: web.Request) -> None:
@@ -521,7 +527,7 @@ class SwitchboardApi:
             for queue in queues:
                 if queue.full():  # a stream that does not keep up is closed; the page reconnects
                     queue.get_nowait()
-                    queue.put_nowait(None)
+                    queue.put_nowait(_FELL_BEHIND)
                 else:
                     queue.put_nowait(item)
 
@@ -543,8 +549,11 @@ class SwitchboardApi:
                     item = await asyncio.wait_for(queue.get(), timeout=STREAM_CHECK_S)
                 except TimeoutError:
                     item = {}
+                if item is _FELL_BEHIND:
+                    await ws.close(code=STREAM_FELL_BEHIND, message=b"the page fell behind: connect again")
+                    break
                 if item is None or not self.sessions.alive(session.token):
-                    await ws.close(code=4001, message=b"the session ended: log in again")
+                    await ws.close(code=STREAM_SESSION_ENDED, message=b"the session ended: log in again")
                     break
                 if item:
                     await ws.send_json(item)

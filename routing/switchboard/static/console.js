@@ -190,8 +190,8 @@ function onMessage(message) {
   }
 }
 
-// 4001 says the session ended, but the service also closes a stream that fell behind with it:
-// either way the page asks whether the session stands before it logs out.
+// 4001 says the session ended (4002: the page fell behind, and reconnects): the page asks whether
+// the session stands before it logs out, in case a proxy or an older service said 4001 for both.
 function onStreamClosed(code) {
   state.stream = null;
   if (!state.me) return;

@@ -254,3 +254,12 @@ async def test_r11_the_stream_tells_of_referrals_set_elsewhere_cleared_elsewhere
                 assert message == {"type": "referral", "person": "soc2", "reason": None, "by": None}
     finally:
         other.close()
+
+
+async def test_r12_answers_with_callers_numbers_are_not_kept_by_a_browser(served: Served) -> None:
+    served.store.add_callback(call_id="c1", caller="0701234567", target="soc1", at=at("2026-12-01 09:00"))
+    async with served.session() as client:
+        await _login(client)
+        for path in ("/api/callbacks", "/api/me", "/api/directory?q=anna"):
+            async with client.get(path) as response:
+                assert response.status == 200 and response.headers["Cache-Control"] == "no-store", path
