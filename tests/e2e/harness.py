@@ -41,6 +41,8 @@ import io
 import itertools
 import json
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,6 +58,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pytest
 import structlog
 import yaml
 from panoramisk.message import Message
@@ -76,6 +79,8 @@ from routing.service.failsafe import TOKEN_KEY
 from routing.service.prompts import Prompts
 from routing.service.runner import Service
 from routing.store import Store
+from routing.switchboard.accounts import set_password
+from tests.ports import free_port
 
 ACTION_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 10.0
@@ -1022,3 +1027,86 @@ async def ends_in_voicemail(call: CallerCall, mailbox: str, timeout: float = 20.
     await call.wait_app("VoiceMail", timeout, data_contains=mailbox)
     await call.hang_up()
     await call.wait_no_channels()
+
+
+# --- the switchboard (#13, #14): a service with operators, its ARI link and its API -------------
+
+RING_LIMIT_S = 3.0  # municipality(): 3 signals of 1 s
+MARGIN_S = 1.5  # timings on a small, busy machine
+PASSWORD = "ett långt lösenord"  # every operator's, in switchboard_config
+
+
+def switchboard_config(
+    tmp_path: Path,
+    asterisk: RunningSandbox,
+    *,
+    operators: tuple[str, ...] = ("eva",),
+    ari_port: int | None = None,
+    queue_timeout_s: float = 60,
+    hold_recall_s: float = 60,
+    **phones: Any,
+) -> dict[str, Any]:
+    data = municipality(**phones)
+    secret = tmp_path / "ari.secret"
+    secret.write_text(asterisk.ari_password + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    data["asterisk"]["ari"] = {
+        "url": f"http://127.0.0.1:{ari_port or asterisk.settings.http_port}",
+        "username": asterisk.ari_username,
+        "password_file": str(secret),
+    }
+    accounts = tmp_path / "operators"
+    for operator in operators:
+        set_password(accounts, operator, PASSWORD)
+    data["switchboard"] |= {
+        "operators": [
+            {"id": op, "name": op.title(), "device": f"Local/answer1-{op}@sandbox-phones"} for op in operators
+        ],
+        "accounts_file": str(accounts),
+        "listen": f"127.0.0.1:{free_port()}",
+        "queue_timeout_s": queue_timeout_s,
+        "hold_recall_s": hold_recall_s,
+    }
+    return data
+
+
+async def started(
+    routing: Callable[..., Awaitable[RunningService]], data: dict[str, Any], ami_login: AmiLogin
+) -> RunningService:
+    """The service with its own AMI link (transfers and holds move callers over AMI), its ARI
+    stream connected and its fail-safe entries in AstDB."""
+    svc = await routing(data, ami_login=ami_login)
+    assert svc.service.link is not None and svc.service.ari_stream is not None
+    await asyncio.wait_for(svc.service.link.synced.wait(), 15)
+    await asyncio.wait_for(svc.service.ari_stream.connected.wait(), 15)
+    return svc
+
+
+def api(svc: RunningService) -> str:
+    assert svc.service.switchboard is not None and svc.service.switchboard.address is not None
+    host, port = svc.service.switchboard.address
+    return f"http://{host}:{port}"
+
+
+# --- a real headless browser (the HTML reports, the switchboard's console) ----------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    """Debian's chromium (scripts/bootstrap installs it); in CI its absence fails the run."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("chromium is not installed (scripts/bootstrap installs it)")
+        pytest.skip("chromium is not installed")
+    return found

@@ -4,9 +4,7 @@ four charts are there, and the bars it draws are the numbers of the JSON report.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,30 +16,12 @@ from routing.reports.accessibility import render_json
 from routing.reports.html import render_html
 from routing.reports.period import report_for
 from routing.store import SqliteStore
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium
 
 pytestmark = [pytest.mark.e2e]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("chromium is not installed (scripts/bootstrap installs it)")
-        pytest.skip("chromium is not installed")
-    return found
 
 
 def _report(tmp_path: Path) -> str:
@@ -69,11 +49,11 @@ def _report(tmp_path: Path) -> str:
 
 
 def test_html_report_renders_in_chromium_with_its_charts_and_the_json_numbers(tmp_path: Path) -> None:
-    chromium = _chromium()
+    browser_path = chromium()
     page = _report(tmp_path)
     profile = tmp_path / "profile"
     dom = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", f"file://{page}"],
+        [browser_path, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", f"file://{page}"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -93,7 +73,7 @@ def test_html_report_renders_in_chromium_with_its_charts_and_the_json_numbers(tm
     shot = tmp_path / "report.png"
     subprocess.run(
         [
-            chromium,
+            browser_path,
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             f"--screenshot={shot}",

@@ -30,9 +30,17 @@ from routing.policy.referral import Reason, Referral
 from routing.sandbox import RunningSandbox
 from routing.switchboard.api import STREAM_BACKLOG, STREAM_CHECK_S
 from tests.e2e.conftest import FAULT_EVENTS
-from tests.e2e.harness import AmiLogin, RunningService
-from tests.e2e.test_report_html import _chromium
-from tests.e2e.test_switchboard_live import MARGIN_S, PASSWORD, RING_LIMIT_S, api, started, switchboard_config
+from tests.e2e.harness import (
+    MARGIN_S,
+    PASSWORD,
+    RING_LIMIT_S,
+    AmiLogin,
+    RunningService,
+    api,
+    chromium,
+    started,
+    switchboard_config,
+)
 
 pytestmark = [pytest.mark.e2e]
 
@@ -93,11 +101,11 @@ async def console() -> AsyncIterator[Open]:
     """`await console(base_url, operator)`: a logged-in page, each in a browser context of its
     own (own cookies: two operators side by side). At the end no page had a script error or a
     CSP refusal."""
-    chromium = _chromium()
+    browser_path = chromium()
     opened: list[Console] = []
     async with async_playwright() as playwright:
         browser: Browser = await playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+            executable_path=browser_path, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
         )
 
         async def open_console(base: str, operator: str) -> Console:

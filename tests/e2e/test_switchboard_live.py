@@ -26,9 +26,11 @@ import yaml
 
 from routing.sandbox import RunningSandbox
 from routing.service.call_router import QUEUE_LEASE_S
-from routing.switchboard.accounts import set_password
 from routing.switchboard.api import REFERRAL_POLL_S
 from tests.e2e.harness import (
+    MARGIN_S,
+    PASSWORD,
+    RING_LIMIT_S,
     Ami,
     AmiLogin,
     CallerCall,
@@ -36,67 +38,15 @@ from tests.e2e.harness import (
     RunningService,
     StartProcess,
     TcpProxy,
+    api,
     call_via,
-    municipality,
+    started,
+    switchboard_config,
 )
-from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
 
 Routing = Callable[..., Awaitable[RunningService]]
-RING_LIMIT_S = 3.0
-MARGIN_S = 1.5
-PASSWORD = "ett långt lösenord"
-
-
-def switchboard_config(
-    tmp_path: Path,
-    asterisk: RunningSandbox,
-    *,
-    operators: tuple[str, ...] = ("eva",),
-    ari_port: int | None = None,
-    queue_timeout_s: float = 60,
-    hold_recall_s: float = 60,
-    **phones: Any,
-) -> dict[str, Any]:
-    data = municipality(**phones)
-    secret = tmp_path / "ari.secret"
-    secret.write_text(asterisk.ari_password + "\n", encoding="utf-8")
-    secret.chmod(0o600)
-    data["asterisk"]["ari"] = {
-        "url": f"http://127.0.0.1:{ari_port or asterisk.settings.http_port}",
-        "username": asterisk.ari_username,
-        "password_file": str(secret),
-    }
-    accounts = tmp_path / "operators"
-    for operator in operators:
-        set_password(accounts, operator, PASSWORD)
-    data["switchboard"] |= {
-        "operators": [
-            {"id": op, "name": op.title(), "device": f"Local/answer1-{op}@sandbox-phones"} for op in operators
-        ],
-        "accounts_file": str(accounts),
-        "listen": f"127.0.0.1:{free_port()}",
-        "queue_timeout_s": queue_timeout_s,
-        "hold_recall_s": hold_recall_s,
-    }
-    return data
-
-
-async def started(routing: Routing, data: dict[str, Any], ami_login: AmiLogin) -> RunningService:
-    """The service with its own AMI link (transfers and holds move callers over AMI), its ARI
-    stream connected and its fail-safe entries in AstDB."""
-    svc = await routing(data, ami_login=ami_login)
-    assert svc.service.link is not None and svc.service.ari_stream is not None
-    await asyncio.wait_for(svc.service.link.synced.wait(), 15)
-    await asyncio.wait_for(svc.service.ari_stream.connected.wait(), 15)
-    return svc
-
-
-def api(svc: RunningService) -> str:
-    assert svc.service.switchboard is not None and svc.service.switchboard.address is not None
-    host, port = svc.service.switchboard.address
-    return f"http://{host}:{port}"
 
 
 async def talking_to(svc: RunningService, operator: OperatorClient) -> tuple[CallerCall, str]:

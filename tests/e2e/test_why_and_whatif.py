@@ -25,8 +25,7 @@ import yaml
 
 from routing.calllog.recorder import EventRecorder
 from routing.calllog.setup import configure_logging
-from tests.e2e.harness import RunningService, finish, municipality
-from tests.e2e.test_report_html import CHROMIUM_FLAGS, _chromium
+from tests.e2e.harness import CHROMIUM_FLAGS, RunningService, chromium, finish, municipality
 
 pytestmark = [pytest.mark.e2e]
 
@@ -133,7 +132,7 @@ async def test_explain_call_and_whatif_over_real_calls(routing: Routing, tmp_pat
     assert html_form.returncode == 0, html_form.stderr
     page.write_text(html_form.stdout, encoding="utf-8")
     dom = subprocess.run(
-        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", f"file://{page}"],
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", f"file://{page}"],
         capture_output=True,
         text=True,
         timeout=60,
