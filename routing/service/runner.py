@@ -40,7 +40,6 @@ from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store import Store, StoreError, open_store
-from routing.store.io import store_io
 
 if TYPE_CHECKING:
     from routing.ari.stream import AriEventStream
@@ -341,7 +340,8 @@ class Service:
             return
         save = partial(self.store.save_config_version, config.source_hash, config.source_text, at=self._clock())
         try:
-            await store_io(self.store, save)
+            # In a thread whatever the store: the text of a municipality's config is megabytes.
+            await asyncio.to_thread(save)
         except StoreError as exc:
             log.error(
                 exc.log_id, error=str(exc), what="the config's version is not kept (explain --call needs the file)"
