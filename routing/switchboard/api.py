@@ -475,14 +475,18 @@ class SwitchboardApi:
     async def _watch_referrals(self) -> None:
         """While a stream is open: the referrals in force, read from the store once every
         REFERRAL_POLL_S, and every difference from what the streams were told pushed."""
+        failing = False  # a store that fails is said once per outage, not every second
         try:
             while self._streams:
                 pushes = self._referral_pushes
                 try:
                     state = await store_io(self._referrals, self._referrals.snapshot)
                 except StoreError as exc:
-                    log.warning(exc.log_id, error=str(exc), what="the referrals for the stream")
+                    if not failing:
+                        log.warning(exc.log_id, error=str(exc), what="the referrals for the stream")
+                    failing = True
                 else:
+                    failing = False
                     if pushes != self._referral_pushes:  # read before a change pushed meanwhile: read again
                         continue
                     now = self._clock()
