@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from routing.calllog.setup import configure_logging
-from routing.config import load_config
+from routing.config import Config
 from routing.policy.directory import Directory
 from routing.policy.referral import Reason, Referral
 from routing.service.device_states import DeviceStates
@@ -44,17 +44,8 @@ class Served:
 
 
 @pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    text = EXAMPLE.read_text(encoding="utf-8").replace(
-        '  voicemail: "9000@default"\n',
-        '  voicemail: "9000@default"\n'
-        f"  accounts_file: {tmp_path}/operators\n"
-        "  operators:\n"
-        "    - {id: eva, name: Eva Telefonist, device: PJSIP/9001}\n",
-        1,
-    )
-    (tmp_path / "routing.yaml").write_text(text, encoding="utf-8")
-    config = load_config(tmp_path / "routing.yaml")
+async def served(tmp_path: Path, operator_config: Config) -> AsyncIterator[Served]:
+    config = operator_config
     set_password(tmp_path / "operators", "eva", PASSWORD)
     directory = Directory.from_config(config)
     store = open_store(f"sqlite:///{tmp_path}/routing.db")

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from routing.config import load_config
+from routing.config import Config
 from routing.policy.directory import Directory
 from routing.service.device_states import DeviceStates
 from routing.store import open_store
@@ -29,18 +29,8 @@ STATIC = ROOT / "routing" / "switchboard" / "static"
 
 
 @pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    text = (ROOT / "config" / "example.yaml").read_text(encoding="utf-8")
-    text = text.replace(
-        '  voicemail: "9000@default"\n',
-        '  voicemail: "9000@default"\n'
-        f"  accounts_file: {tmp_path}/operators\n"
-        "  operators:\n"
-        "    - {id: eva, name: Eva Telefonist, device: PJSIP/9001}\n",
-        1,
-    )
-    (tmp_path / "routing.yaml").write_text(text, encoding="utf-8")
-    directory = Directory.from_config(load_config(tmp_path / "routing.yaml"))
+async def base(tmp_path: Path, operator_config: Config) -> AsyncIterator[str]:
+    directory = Directory.from_config(operator_config)
     store = open_store(f"sqlite:///{tmp_path}/routing.db")
     states = DeviceStates()
     api = SwitchboardApi(lambda: directory, store, states.known, lambda: at("2026-12-01 10:15"))
