@@ -26,7 +26,6 @@ from routing.switchboard.accounts import set_password
 from routing.switchboard.api import REFERRAL_POLL_S, SwitchboardApi
 from tests.unit.policy.builders import at
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
 PASSWORD = "ett långt lösenord"
 
 
