@@ -11,7 +11,7 @@ they were seen to wait) makes the outcome unknown: it is counted as unknown, nev
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from routing.policy.planner import Plan
@@ -68,12 +68,6 @@ class Predicted:
 
 
 _RING_OUTCOME = {StepKind.COVER: Outcome.COVER}
-
-
-def signature(plan: Plan) -> tuple[PlannedStep, ...]:
-    """What makes two plans the same call: their steps (kinds, targets, devices, timeouts,
-    messages), in order."""
-    return plan.steps
 
 
 def predict(new: Plan, seen: Observed) -> Predicted:
@@ -146,11 +140,3 @@ def _step_words(step: PlannedStep) -> str:
     if isinstance(step, Voicemail):
         return f"voicemail {step.mailbox}"
     return "callback offer"
-
-
-def first_difference(old: Sequence[PlannedStep], new: Sequence[PlannedStep]) -> int:
-    """The index of the first step the plans differ in."""
-    for index, (a, b) in enumerate(zip(old, new, strict=False)):
-        if a != b:
-            return index
-    return min(len(old), len(new))
