@@ -6,6 +6,7 @@ not in it is a protocol error the adapter must handle (it never happens silently
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -36,6 +37,12 @@ class Ending(StrEnum):
 
 
 _UNFINISHED = {Ending.HANGUP: Outcome.ABANDONED, Ending.LET_GO: Outcome.FAILSAFE, Ending.CUT_OFF: Outcome.FAILED}
+
+
+# Where a flow stands, as the dialplan carries it between requests (ROUTING_PLACE, #17): the
+# plan's step index, and for the two steps that are not the plan's own, a mark.
+_CONFIRMING = "c"  # playing the callback confirmation after the offer at this index
+_FALLEN_BACK = "f"  # ringing the switchboard's phones: the queue at this index was not served
 
 
 class FlowError(Exception):
@@ -118,6 +125,55 @@ class Flow:
     @property
     def finished(self) -> bool:
         return isinstance(self._step, Finish)
+
+    @property
+    def place(self) -> str:
+        """Where the flow stands: the plan's step index, marked for the callback confirmation
+        and a queue's fallback ("3", "3c", "3f"). With the plan, it is all `resume` needs."""
+        if self._confirming:
+            return f"{self._index}{_CONFIRMING}"
+        step = self.plan.steps[self._index] if 0 <= self._index < len(self.plan.steps) else None
+        if isinstance(step, Queue) and self._step is step.fallback:
+            return f"{self._index}{_FALLEN_BACK}"
+        return str(self._index)
+
+    @classmethod
+    def resume(cls, plan: Plan, place: str, began: Callable[[str], datetime], unheard: Collection[str] = ()) -> Flow:
+        """The flow of a call another instance was routing (#17), standing at `place` (see
+        `place`), as if every earlier step had passed without an answer: a step that had answered
+        would have ended the flow (a person, a mailbox that took the message, a callback
+        accepted), so only referral messages and mailboxes that failed stand behind it, and of
+        those only a referral message answered (R2: its answer stands, a failed mailbox's was
+        taken back). `began(p)`: when the step at place p began, for the dates of those answers;
+        `unheard`: the places of referral messages Asterisk could not play (they did not answer).
+
+        ValueError: a place this plan has no step for."""
+        index_text = place.rstrip(_CONFIRMING + _FALLEN_BACK)
+        mark = place[len(index_text) :]
+        if not index_text.isdigit() or len(mark) > 1:
+            raise ValueError(f"not a place in a plan: {place!r}")
+        index = int(index_text)
+        if index >= len(plan.steps):
+            raise ValueError(f"the plan has {len(plan.steps)} steps, not a step {index}")
+        step = plan.steps[index]
+        if (mark == _CONFIRMING and not isinstance(step, CallbackOffer)) or (
+            mark == _FALLEN_BACK and not isinstance(step, Queue)
+        ):
+            raise ValueError(f"step {index} is a {step.kind} step: no place {place!r}")
+        flow = cls(plan)
+        for earlier in range(index):
+            passed = plan.steps[earlier]
+            if isinstance(passed, Message) and passed.kind is StepKind.REFERRAL and str(earlier) not in unheard:
+                flow._reach(Outcome.REFERRAL, began(str(earlier)), passed.target, passed)
+        flow._index = index - 1
+        flow._advance(began(index_text))
+        if mark == _CONFIRMING:
+            assert isinstance(step, CallbackOffer)
+            flow._confirm_callback(step, began(place))
+        elif mark == _FALLEN_BACK:
+            assert isinstance(step, Queue)
+            flow._step = step.fallback
+        return flow
 
     def start(self) -> Step:
         if self._step is not None:

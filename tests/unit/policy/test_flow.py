@@ -11,7 +11,7 @@ from routing.policy.flow import Ending, Flow, FlowError
 from routing.policy.planner import Plan
 from routing.policy.referral import Reason, Referral
 from routing.policy.spoken_swedish import CALLBACK_CONFIRMATION
-from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Ring, StepKind, Voicemail
+from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Queue, Ring, StepKind, Voicemail
 from tests.unit.policy.builders import at, plan
 
 START = at("2026-12-01 10:15")
@@ -198,3 +198,87 @@ def test_r2_a_caller_who_heard_no_referral_and_hung_up_abandoned_the_call() -> N
     flow.start()
     flow.feed(ev(EventKind.FAILED, 0.1))
     assert flow.feed(ev(EventKind.HANGUP, 20)) == Finish(Outcome.ABANDONED, None, None)
+
+
+# -- resuming a call another instance was routing (#17) -------------------------------------------
+
+
+def _passing_event(step: object, seconds: float) -> Event:
+    """An event that takes the flow past `step` without an answer (a callback offer accepted:
+    into the confirmation)."""
+    if isinstance(step, CallbackOffer):
+        return ev(EventKind.DIGIT, seconds, step.digit)
+    if isinstance(step, Voicemail):
+        return ev(EventKind.FAILED, seconds)  # a mailbox that took nothing
+    if isinstance(step, Message):
+        return ev(EventKind.COMPLETED, seconds)
+    if isinstance(step, Queue):
+        return ev(EventKind.FAILED, seconds)  # not served: its fallback rings
+    return ev(EventKind.NO_ANSWER, seconds)
+
+
+def _plans() -> list[Plan]:
+    from tests.unit.policy.test_switchboard_queue import with_operators
+
+    lunch = (Referral("soc1", Reason.LUNCH),)
+    return [
+        plan("5001"),
+        plan("5001", referrals=lunch),
+        plan("5000", "2026-12-01 14:00"),  # a unit outside its telephone hours (R9)
+        plan("5001", caller=None),  # hidden number: no callback offer (R4)
+        plan("9000", data=with_operators()),
+    ]
+
+
+def _walked(p: Plan, passed: int) -> tuple[Flow, dict[str, datetime]]:
+    """The flow after `passed` steps went by without an answer, and when each place began."""
+    flow = Flow(p)
+    step = flow.start()
+    began = {flow.place: START}
+    for n in range(1, passed + 1):
+        if isinstance(step, Finish):
+            break
+        event = _passing_event(step, 10.0 * n)
+        step = flow.feed(event)
+        began.setdefault(flow.place, event.at)
+    return flow, began
+
+
+@pytest.mark.parametrize("p", _plans(), ids=lambda p: f"{p.call.called}-{len(p.steps)}")
+def test_r2_a_resumed_flow_goes_on_exactly_as_the_original_from_every_place(p: Plan) -> None:
+    """At every step of a walk without an answer, a flow resumed from its place (and the moments
+    its steps began) gives the same step, the same answers so far, and then the same steps and
+    the same end, whether the walk goes on or the caller hangs up."""
+    places = 0
+    for passed in range(2 * len(p.steps) + 2):
+        original, began = _walked(p, passed)
+        if original.finished:
+            break
+        places += 1
+        resumed = Flow.resume(p, original.place, began.__getitem__)
+        assert resumed.step == original.step and resumed.place == original.place
+        assert (resumed.reached, resumed.answered_at) == (original.reached, original.answered_at)
+        twin, _ = _walked(p, passed)
+        hangup = ev(EventKind.HANGUP, 10.0 * passed + 5)
+        assert Flow.resume(p, original.place, began.__getitem__).feed(hangup) == twin.feed(hangup)
+        event = _passing_event(original.step, 10.0 * passed + 7)
+        assert resumed.feed(event) == original.feed(event)
+        if not original.finished:
+            later = ev(EventKind.HANGUP, 10.0 * passed + 9)
+            assert resumed.feed(later) == original.feed(later)
+    assert places >= len(p.steps)
+
+
+def test_r2_a_resumed_flow_drops_the_answer_of_a_referral_nobody_heard() -> None:
+    p = plan("5001", referrals=(Referral("soc1", Reason.LUNCH),))
+    heard = Flow.resume(p, "1", lambda place: START + timedelta(seconds=10 * int(place)))
+    unheard = Flow.resume(p, "1", lambda place: START + timedelta(seconds=10 * int(place)), unheard={"0"})
+    assert heard.reached is Outcome.REFERRAL and heard.answered_at == START
+    assert unheard.reached is None
+    assert unheard.feed(ev(EventKind.HANGUP, 20)).outcome is Outcome.ABANDONED
+
+
+@pytest.mark.parametrize("place", ["", "x", "-1", "99", "0c", "0f", "1cc", "c"])
+def test_a_place_the_plan_has_no_step_for_is_refused(place: str) -> None:
+    with pytest.raises(ValueError):
+        Flow.resume(plan("5001"), place, lambda i: START)
