@@ -275,7 +275,7 @@ def test_r2_a_resumed_flow_drops_the_answer_of_a_referral_nobody_heard() -> None
     unheard = Flow.resume(p, "1", lambda place: START + timedelta(seconds=10 * int(place)), unheard={"0"})
     assert heard.reached is Outcome.REFERRAL and heard.answered_at == START
     assert unheard.reached is None
-    assert unheard.feed(ev(EventKind.HANGUP, 20)).outcome is Outcome.ABANDONED
+    assert unheard.feed(ev(EventKind.HANGUP, 20)) == Finish(Outcome.ABANDONED, None, None)
 
 
 @pytest.mark.parametrize("place", ["", "x", "-1", "99", "0c", "0f", "1cc", "c"])
