@@ -106,6 +106,9 @@ class CallStep(CallEvent):
     timeout_s: float | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
     mailbox: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
     prompt: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    # Where the call stands in its plan (policy.flow.Flow.place): another instance that goes on
+    # with the call dates the step from this line (#17).
+    place: str | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -315,6 +318,35 @@ class CallUnknown(CallEvent):
     RECORDED = False
     uniqueid: str
     dialplan_event: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallResumed(CallEvent):
+    """This instance goes on with a call another instance was routing (#17): the dialplan asked
+    it because that one did not answer. The plan was made again from the call's kept inputs
+    (#16) and the call goes on at `place` (the plan's step index, see policy.flow.Flow.place)."""
+
+    NAME = "call.resumed"
+    LEVEL = "warning"
+    place: str
+    step: str
+    dialplan_event: str
+    from_instance: str
+    instance: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallNotResumed(CallEvent):
+    """A call another instance was routing that this one cannot go on with (its start is not in
+    the store, its config is unknown, the place is not in its plan): the fail-safe finishes it."""
+
+    NAME = "call.not_resumed"
+    LEVEL = "error"
+    RECORDED = False
+    uniqueid: str
+    dialplan_event: str
+    place: str
+    why: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,8 +22,10 @@ from routing.calllog.events import (
     CallBusy,
     CallEnd,
     CallNoAnswer,
+    CallNotResumed,
     CallReferral,
     CallRefusedDraining,
+    CallResumed,
     CallStart,
     CallStep,
     CallUnavailable,
@@ -42,10 +44,22 @@ from routing.policy.flow import Ending, Flow, FlowError
 from routing.policy.planner import Plan, plan_call
 from routing.policy.ring_limit import rings_heard
 from routing.policy.state import RoutingState
-from routing.policy.steps import CallbackOffer, Finish, Message, Outcome, Queue, Ring, Step, StepKind, Voicemail
+from routing.policy.steps import (
+    CallbackOffer,
+    Finish,
+    Message,
+    Outcome,
+    PlannedStep,
+    Queue,
+    Ring,
+    Step,
+    StepKind,
+    Voicemail,
+)
 from routing.policy.violations import Violation, overlong_ring, unanswered
 from routing.service import dialplan_variables as v
 from routing.service import step_codec
+from routing.service.call_resume import CallResumer, NotResumed
 from routing.service.device_states import DeviceStates
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralSource
@@ -98,9 +112,12 @@ class CallRouter:
         device_states: DeviceStates | None = None,
         instance: str = "",
         on_hangup: Callable[[str], None] | None = None,
+        resumer: CallResumer | None = None,
     ) -> None:
         """`on_hangup(uniqueid)`: every caller's hangup, known call or not (the switchboard
-        forgets its callers so)."""
+        forgets its callers so). `resumer`: goes on with a call another instance was routing
+        (#17); without it such a call takes the fail-safe."""
+        self._resumer = resumer
         self.directory = directory
         self.on_hangup = on_hangup
         self._instance = instance  # this service's id: a call it leaves open is ended by another
@@ -127,6 +144,8 @@ class CallRouter:
             self.answered(_arg(args, 0), request.channel)
             return {}
         if script == v.SCRIPT_HANGUP:
+            if request.uniqueid not in self.calls:  # another instance was routing it (#17)
+                await self._resumed(request, "hangup")
             self._hangup(request.uniqueid, _arg(args, v.ARG_DETAIL))
             return {}
         log.warning(LogId.AGI_UNKNOWN_SCRIPT, script=script)
@@ -198,11 +217,10 @@ class CallRouter:
         return state
 
     async def _next(self, request: AgiRequest, event: str, detail: str) -> Mapping[str, str]:
-        active = self.calls.get(request.uniqueid)
+        active = self.calls.get(request.uniqueid) or await self._resumed(request, event)
         if active is None:
-            # The service restarted mid-call, or the dialplan skipped the start: Asterisk's
-            # own fail-safe finishes the call rather than the caller hearing nothing.
-            emit(log, CallUnknown(uniqueid=request.uniqueid, dialplan_event=event))
+            # Neither this instance nor the store knows the call well enough to go on with it:
+            # Asterisk's own fail-safe finishes it rather than the caller hearing nothing.
             return step_codec.FAILSAFE
         step = active.flow.step
         if step is None or isinstance(step, Finish):
@@ -214,6 +232,49 @@ class CallRouter:
             active.log.error(exc.log_id, error=str(exc), dialplan_event=event, detail=detail)
             engine_event, rang_s = Event(EventKind.FAILED, now), None
         return await self._feed(active, step, engine_event, rang_s, detail)
+
+    async def _resumed(self, request: AgiRequest, event: str) -> ActiveCall | None:
+        """A call this instance does not know: another instance was routing it and did not answer
+        the dialplan (#17). Go on with it from the shared store, or None (logged why)."""
+        place = _arg(request.args, v.ARG_PLACE)
+        if self._resumer is None:
+            # The service restarted mid-call, or the dialplan skipped the start.
+            emit(log, CallUnknown(uniqueid=request.uniqueid, dialplan_event=event))
+            return None
+        call_id = _arg(request.args, v.ARG_LINKEDID)
+        try:
+            if self.draining:
+                raise NotResumed("this instance is stopping")
+            resumed = await self._resumer.resume(call_id, place, self._clock())
+        except NotResumed as exc:
+            emit(
+                log.bind(call_id=call_id or None),
+                CallNotResumed(uniqueid=request.uniqueid, dialplan_event=event, place=place, why=str(exc)),
+            )
+            return None
+        active = ActiveCall(
+            call_id,
+            resumed.flow,
+            resumed.state,
+            resumed.started,
+            resumed.step_started,
+            channel=request.channel,
+            registered_at=asyncio.get_running_loop().time(),
+            log=log.bind(call_id=call_id),
+        )
+        self.calls[request.uniqueid] = active
+        step = resumed.flow.step
+        emit(
+            active.log,
+            CallResumed(
+                place=place,
+                step=step.kind.value if step is not None and not isinstance(step, Finish) else "",
+                dialplan_event=event,
+                from_instance=resumed.from_instance,
+                instance=self._instance or None,
+            ),
+        )
+        return active
 
     def answered(self, uniqueid: str, channel: str, linkedid: str | None = None, *, by: str | None = None) -> None:
         """A device answered the call whose caller's channel is `uniqueid`; `channel` is the
@@ -311,7 +372,13 @@ class CallRouter:
         active.step_started = self._clock()
         if isinstance(step, Finish):
             return step_codec.finish_variables(step)
-        logged = CallStep(step=step.kind.value, target=step.target, rules=list(step.rules))
+        place = active.flow.place
+        # The place first: the dialplan acts on ACTION, the last variable, once the rest is set.
+        return {v.PLACE: place, **await self._step_variables(active, step, place)}
+
+    async def _step_variables(self, active: ActiveCall, step: PlannedStep, place: str) -> Mapping[str, str]:
+        """The step's channel variables; its call.step line is logged."""
+        logged = CallStep(step=step.kind.value, target=step.target, rules=list(step.rules), place=place)
         if isinstance(step, Queue):
             logged = replace(logged, timeout_s=step.timeout_s)
             emit(active.log, logged)

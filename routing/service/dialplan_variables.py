@@ -1,6 +1,6 @@
 """Every channel variable and AGI script the service and dialplan/extensions_routing.conf share.
 
-The dialplan asks `AGI(${ROUTING_AGI}/<script>,<secret>,<event>,<detail>,<linkedid>,<internal>,<callerpres>)`
+The dialplan asks `AGI(${ROUTING_AGI}/<script>,<secret>,<event>,<detail>,<linkedid>,<internal>,<callerpres>,<place>)`
 and acts on the variables the service sets. The secret (AstDB routing/agi/token) is checked and
 taken off by the FastAGI server: the ARG_* indices below count after it. Change a name here
 and in the dialplan together.
@@ -36,6 +36,7 @@ ARG_DETAIL: Final = 1
 ARG_LINKEDID: Final = 2
 ARG_INTERNAL: Final = 3  # 1 for routing-internal
 ARG_CALLERPRES: Final = 4  # CALLERID(num-pres): prohib… means a hidden number
+ARG_PLACE: Final = 5  # PLACE as the service last set it: where the call stands in its plan (#17)
 
 # Set by the service for the dialplan
 ACTION: Final = "ROUTING_ACTION"  # ring | play | voicemail | offer | finish | failsafe
@@ -45,6 +46,9 @@ PROGRESS_TIMEOUT: Final = "ROUTING_PROGRESS_TIMEOUT"  # seconds a device may tak
 PROMPT: Final = "ROUTING_PROMPT"  # sound file path without extension
 MAILBOX: Final = "ROUTING_MAILBOX"
 STEP: Final = "ROUTING_STEP"  # the step's kind, for the dialplan's own log lines
+# Where the call stands in its plan (policy.flow.Flow.place), sent back with every request: an
+# instance that did not route the call so far goes on with it from there (#17).
+PLACE: Final = "ROUTING_PLACE"
 TARGET: Final = "ROUTING_TARGET"
 MOBILE_DIAL: Final = "__ROUTING_MOBILE_DIAL"  # R14: the approved mobile, dialled by routing-mobile
 GUARD_PROMPT: Final = "__ROUTING_GUARD_PROMPT"  # R14: "press 1 to take the call", on the mobile

@@ -28,6 +28,7 @@ from routing.policy.directory import Directory
 from routing.service import dialplan_variables as v
 from routing.service.asterisk_link import AsteriskLink
 from routing.service.calendar_sync import CalendarBook, CalendarReferrals, CalendarSync
+from routing.service.call_resume import CallResumer
 from routing.service.call_router import CallRouter, now_local
 from routing.service.device_states import DeviceStates
 from routing.service.failsafe import astdb_entries
@@ -120,6 +121,7 @@ class Service:
             callbacks=self.store,
             device_states=self.device_states,
             instance=self.me.id,
+            resumer=CallResumer(self.store, self.me.id, lambda: self.router.directory),
         )
         self.features = FeatureCodes(lambda: self.router.directory, self.referrals, prompts, now)
         self.outbound = OutboundCalls(lambda: self.router.directory, prompts)

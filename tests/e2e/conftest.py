@@ -120,7 +120,15 @@ async def ami(sandbox_exclusive: RunningSandbox) -> AsyncIterator[Ami]:
 
 # Log events that mean the service or the dialplan went wrong, whatever the test.
 FAULT_EVENTS = frozenset(
-    {"policy.violation", "flow.bad_event", "agi.bad_result", "call.unknown", "agi.handler_timeout", "prompt.not_played"}
+    {
+        "policy.violation",
+        "flow.bad_event",
+        "agi.bad_result",
+        "call.unknown",
+        "call.not_resumed",
+        "agi.handler_timeout",
+        "prompt.not_played",
+    }
 )
 
 ServiceFactory = Callable[..., Awaitable[RunningService]]

@@ -27,6 +27,7 @@ def test_the_recorder_keeps_the_events_reports_and_the_audit_need() -> None:
     assert {
         "call.start",
         "call.step",
+        "call.resumed",  # #17: the audit sees which instance went on with a call, from where
         "call.referral",
         "call.answered",
         "call.no_answer",

@@ -92,6 +92,7 @@ async def test_r1_first_step_rings_the_person_for_the_ring_limit(tmp_path: Path)
     h = Harness(tmp_path)
     variables = await h.step("start")
     assert variables == {
+        "ROUTING_PLACE": "0",  # where the call stands in its plan: another instance goes on from here (#17)
         "ROUTING_STEP": "person",
         "ROUTING_TARGET": "soc1",
         "ROUTING_DIAL": "PJSIP/5001",
