@@ -77,11 +77,20 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
     """A store URL of each kind, empty for each test: a SQLite file, or a new PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{os.fspath(tmp_path).lstrip('/')}/routing.db"
+    return new_database(request.getfixturevalue("postgresql_url"))
+
+
+@pytest.fixture
+def postgresql_store(postgresql_url: str) -> str:
+    """The URL of a new, empty PostgreSQL database for one test (two instances share it, #17)."""
+    return new_database(postgresql_url)
+
+
+def new_database(server: str) -> str:
     import uuid
 
     import psycopg
 
-    server: str = request.getfixturevalue("postgresql_url")
     name = "t_" + uuid.uuid4().hex[:16]
     with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")

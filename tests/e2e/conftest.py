@@ -28,7 +28,7 @@ import yaml
 from routing.policy.referral import Referral
 from routing.sandbox import RunningSandbox, SandboxError, reset, up
 from routing.service.failsafe import FAMILY as FAILSAFE_FAMILY
-from routing.store import SqliteStore
+from routing.store import open_store
 from tests.ci import in_ci
 from tests.e2e.harness import (
     Ami,
@@ -174,10 +174,19 @@ async def service_process(
     started: list[ServiceProcess] = []
 
     async def start(
-        data: dict[str, Any], referrals: tuple[Referral, ...] = (), *, ari: dict[str, Any] | None = None
+        data: dict[str, Any],
+        referrals: tuple[Referral, ...] = (),
+        *,
+        ari: dict[str, Any] | None = None,
+        store: str | None = None,
+        phone_hours: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> ServiceProcess:
-        """`ari`: the config's asterisk.ari (default one whose password is never used)."""
-        port = free_port()
+        """`ari`: the config's asterisk.ari (default one whose password is never used); `store`:
+        its URL (default a SQLite file in tmp_path); `phone_hours`: the unit's telephone hours
+        (default none: the real clock's hour must ring); `port`: its FastAGI port (a restart
+        on the same address)."""
+        port = port or free_port()
         data = {
             **data,
             "asterisk": {
@@ -185,18 +194,20 @@ async def service_process(
                 "ari": ari or {"password_env": "ROUTING_ARI_PASSWORD"},
                 "agi": {"listen": f"127.0.0.1:{port}"},
             },
-            "store": {"url": f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"},
+            "store": {"url": store or f"sqlite:///{tmp_path.as_posix().lstrip('/')}/routing.db"},
             # The policy's clock is the real one here: every hour of the week must ring.
             "working_hours": {"mon-sun": "00:00-24:00"},
             "calendar": {"holidays": "none"},
         }
         data["units"][0].pop("phone_hours", None)
-        config = tmp_path / "routing.yaml"
+        if phone_hours is not None:
+            data["units"][0]["phone_hours"] = phone_hours
+        config = tmp_path / f"routing-{len(started)}.yaml"
         config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        store = SqliteStore(tmp_path / "routing.db")
+        kept = open_store(data["store"]["url"])
         for referral in referrals:
-            store.set_referral(referral, at=stockholm("2026-12-01 10:00"), by="e2e")
-        store.close()
+            kept.set_referral(referral, at=stockholm("2026-12-01 10:00"), by="e2e")
+        kept.close()
         log_path = tmp_path / f"routing-{len(started)}.log"
         with open(log_path, "wb") as log_file:
             process = subprocess.Popen(

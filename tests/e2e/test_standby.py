@@ -1,23 +1,39 @@
-"""#17 item 1 against the real Asterisk: the dialplan asks a standby (ROUTING_AGI_STANDBY)
-when the service it asks first gives no step. With the primary SIGKILLed before a call, the
-standby routes the whole call under the policy: a person with a referral is not rung and the
-caller hears the referral (R11), and the call has exactly one call.end. With both gone, the
-fail-safe answers as before (R3). Both instances are `routing run` processes on one store."""
+"""#17 against the real Asterisk: two `routing run` processes on one PostgreSQL store, the
+dialplan asking the standby (ROUTING_AGI_STANDBY) when the primary gives no step.
+
+The primary is SIGKILLed before a call and in the middle of one. Either way the caller gets the
+whole policy: a person with a referral is not rung and the caller hears the referral (R11), a
+unit outside its telephone hours announces them (R9), a callback can be booked (R4), and every
+call has exactly one call.end, in the logs of both and in the store. A primary started again on
+its address takes calls again; with both gone, the fail-safe answers as before (R3).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from routing.policy.referral import Reason, Referral
-from tests.e2e.harness import Ami, CallerCall, ServiceProcess, StartProcess, ends_in_voicemail, municipality
+from routing.store import open_store
+from tests.e2e.harness import (
+    Ami,
+    CallerCall,
+    ServiceProcess,
+    StartProcess,
+    ends_in_voicemail,
+    municipality,
+)
 
 pytestmark = [pytest.mark.e2e]
 
 AWAY = Referral("soc1", Reason.MEETING)
+OFFER_CHAIN = ["cover", "callback", "voicemail"]  # soc1's fallback: the offer before her mailbox
 
 
 def _events(svc: ServiceProcess, call_id: str) -> list[dict[str, Any]]:
@@ -25,37 +41,199 @@ def _events(svc: ServiceProcess, call_id: str) -> list[dict[str, Any]]:
     return [r for r in records if r.get("call_id") == call_id]
 
 
-async def _call(ami: Ami, primary: ServiceProcess, standby: ServiceProcess, exten: str) -> CallerCall:
+def _names(svc: ServiceProcess, call_id: str) -> list[str]:
+    return [e["event"] for e in _events(svc, call_id)]
+
+
+async def _call(ami: Ami, primary: ServiceProcess, standby: ServiceProcess, exten: str, **how: Any) -> CallerCall:
     return await ami.originate_caller(
-        exten, variables={"__ROUTING_AGI": primary.agi_url, "__ROUTING_AGI_STANDBY": standby.agi_url}
+        exten, variables={"__ROUTING_AGI": primary.agi_url, "__ROUTING_AGI_STANDBY": standby.agi_url}, **how
     )
 
 
+def _stored(store: str, call_id: str) -> list[str]:
+    kept = open_store(store)
+    try:
+        return [e.event.NAME for e in kept.call_events(call_id)]
+    finally:
+        kept.close()
+
+
+async def _wait(what: str, done: Any, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.1)
+
+
+async def _one_end(store: str, call_id: str, *instances: ServiceProcess) -> dict[str, Any]:
+    """Exactly one call.end for the call, across both logs and in the store: the end logged."""
+    await _wait("a call.end", lambda: any("call.end" in _names(s, call_id) for s in instances))
+    await asyncio.sleep(1.5)  # a second one (an orphan sweep, the other instance) would come now
+    ends = [e for s in instances for e in _events(s, call_id) if e["event"] == "call.end"]
+    assert len(ends) == 1, ends
+    await _wait("the store's call.end", lambda: "call.end" in _stored(store, call_id))
+    assert _stored(store, call_id).count("call.end") == 1
+    return ends[0]
+
+
+async def _started_in_store(store: str, call_id: str) -> None:
+    """The primary's call.start is in the shared store (it is written once Asterisk has its
+    answer: a kill in those milliseconds loses it, and then the fail-safe finishes the call)."""
+    await _wait("call.start stored", lambda: "call.start" in _stored(store, call_id))
+
+
+def _outside_now() -> dict[str, str]:
+    """Telephone hours that do not hold now (an hour, two hours from now)."""
+    start = (datetime.now(ZoneInfo("Europe/Stockholm")).hour + 2) % 24
+    return {"mon-sun": f"{start:02d}:00-{start + 1:02d}:00"}
+
+
+# --- the primary killed before a call ----------------------------------------------------------------
+
+
 async def test_r11_primary_killed_before_a_call_the_standby_routes_it_with_the_referral(
-    service_process: StartProcess, ami: Ami
+    service_process: StartProcess, ami: Ami, postgresql_store: str
 ) -> None:
-    primary = await service_process(municipality(), (AWAY,))
-    standby = await service_process(municipality(), (AWAY,))
+    primary = await service_process(municipality(), (AWAY,), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
     primary.kill()
     call = await _call(ami, primary, standby, "5001")
     await call.wait_app("Playback")  # the referral message, from the standby's plan
     await ends_in_voicemail(call, "5001@default", timeout=30)  # her cover rings, then her mailbox
     assert not any("ring-soc1" in d for d in call.dialled())  # R11: Anna is not rung
-    events = [e["event"] for e in _events(standby, call.call_id)]
-    assert events[0] == "call.start" and "call.referral" in events
     referral = next(e for e in _events(standby, call.call_id) if e["event"] == "call.referral")
     assert (referral["person"], referral["reason"]) == ("soc1", "meeting")
-    for _ in range(50):  # the hangup handler's report reaches the standby
-        if "call.end" in [e["event"] for e in _events(standby, call.call_id)]:
-            break
-        await asyncio.sleep(0.1)
-    assert [e["event"] for e in _events(standby, call.call_id)].count("call.end") == 1
+    end = await _one_end(postgresql_store, call.call_id, primary, standby)
+    assert end["outcome"] == "voicemail"
     assert _events(primary, call.call_id) == []
 
 
-async def test_r3_both_gone_the_fail_safe_answers(service_process: StartProcess, ami: Ami) -> None:
-    primary = await service_process(municipality())
-    standby = await service_process(municipality())
+async def test_r9_primary_killed_before_a_call_the_standby_announces_the_units_hours(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    hours = _outside_now()
+    primary = await service_process(municipality(), store=postgresql_store, phone_hours=hours)
+    standby = await service_process(municipality(), store=postgresql_store, phone_hours=hours)
+    primary.kill()
+    call = await _call(ami, primary, standby, "5000")
+    await call.wait_app("Playback")  # R9: the telephone hours
+    await ends_in_voicemail(call, "5000@default", timeout=30)
+    assert call.dialled()[0].startswith("ring-jour")  # R8: the duty phone, after the hours
+    steps = [e for e in _events(standby, call.call_id) if e["event"] == "call.step"]
+    assert [s["step"] for s in steps[:2]] == ["announcement", "duty_phone"]
+    await _one_end(postgresql_store, call.call_id, primary, standby)
+
+
+async def test_r4_primary_killed_before_a_call_a_callback_is_booked_on_the_standby(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    data = municipality(soc1="busy", soc2="busy", soc1_fallback=OFFER_CHAIN)
+    primary = await service_process(data, store=postgresql_store)
+    standby = await service_process(data, store=postgresql_store)
+    primary.kill()
+    call = await _call(ami, primary, standby, "5001")
+    await call.wait_app("Read")
+    await asyncio.sleep(0.5)
+    await call.press("1")
+    end = await _one_end(postgresql_store, call.call_id, primary, standby)
+    assert end["outcome"] == "callback"
+    kept = open_store(postgresql_store)
+    try:
+        assert [(c.call_id, c.target) for c in kept.callbacks()] == [(call.call_id, "soc1")]
+    finally:
+        kept.close()
+
+
+# --- the primary killed in the middle of a call --------------------------------------------------------
+
+
+async def test_r11_primary_killed_during_the_referral_the_standby_goes_on_with_the_call(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    primary = await service_process(municipality(), (AWAY,), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
+    call = await _call(ami, primary, standby, "5001")
+    await call.wait_app("Playback")  # the primary's referral message
+    await _started_in_store(postgresql_store, call.call_id)
+    primary.kill()
+    await ends_in_voicemail(call, "5001@default", timeout=30)
+    assert not any("ring-soc1" in d for d in call.dialled())  # R11: not rung, by either
+    assert call.dialled()[0].startswith("ring-soc2")  # her cover, the standby's step
+    assert len(call.apps("Playback")) == 1  # the referral is not played again
+    assert _names(primary, call.call_id)[:2] == ["call.start", "call.step"]
+    standby_events = _events(standby, call.call_id)
+    resumed = next(e for e in standby_events if e["event"] == "call.resumed")
+    assert (resumed["place"], resumed["step"], resumed["dialplan_event"]) == ("0", "referral", "play")
+    assert any(e["event"] == "call.referral" and e["person"] == "soc1" for e in standby_events)
+    end = await _one_end(postgresql_store, call.call_id, primary, standby)
+    assert end["outcome"] == "voicemail" and end["wait_s"] == pytest.approx(0, abs=0.5)  # R2: the referral, at once
+
+
+async def test_r9_primary_killed_during_the_hours_announcement_the_standby_rings_the_duty_phone(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    hours = _outside_now()
+    primary = await service_process(municipality(), store=postgresql_store, phone_hours=hours)
+    standby = await service_process(municipality(), store=postgresql_store, phone_hours=hours)
+    call = await _call(ami, primary, standby, "5000")
+    await call.wait_app("Playback")  # the primary's announcement of the hours
+    await _started_in_store(postgresql_store, call.call_id)
+    primary.kill()
+    await ends_in_voicemail(call, "5000@default", timeout=30)
+    assert len(call.apps("Playback")) == 1 and call.dialled()[0].startswith("ring-jour")
+    assert "call.resumed" in _names(standby, call.call_id)
+    await _one_end(postgresql_store, call.call_id, primary, standby)
+
+
+async def test_r4_primary_killed_during_the_callback_offer_the_standby_books_it(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    data = municipality(soc1="busy", soc2="busy", soc1_fallback=OFFER_CHAIN)
+    primary = await service_process(data, store=postgresql_store)
+    standby = await service_process(data, store=postgresql_store)
+    call = await _call(ami, primary, standby, "5001")
+    await call.wait_app("Read")  # the primary's offer
+    await _started_in_store(postgresql_store, call.call_id)
+    primary.kill()
+    await call.press("1")
+    end = await _one_end(postgresql_store, call.call_id, primary, standby)
+    assert end["outcome"] == "callback"
+    assert "callback.requested" in _names(standby, call.call_id)
+    kept = open_store(postgresql_store)
+    try:
+        assert [(c.call_id, c.target) for c in kept.callbacks()] == [(call.call_id, "soc1")]
+    finally:
+        kept.close()
+
+
+# --- the primary back; both gone -------------------------------------------------------------------------
+
+
+async def test_the_primary_started_again_takes_calls_again(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    primary = await service_process(municipality(), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
+    port = int(primary.agi_url.rsplit(":", 1)[1])
+    primary.kill()
+    first = await _call(ami, primary, standby, "5001")
+    await ends_in_voicemail(first, "5001@default", timeout=30)
+    assert _names(standby, first.call_id)[0] == "call.start"
+    again = await service_process(municipality(), store=postgresql_store, port=port)
+    assert again.agi_url == primary.agi_url
+    second = await _call(ami, again, standby, "5001")
+    await ends_in_voicemail(second, "5001@default", timeout=30)
+    assert _names(again, second.call_id)[0] == "call.start"
+    assert _events(standby, second.call_id) == []
+    await _one_end(postgresql_store, second.call_id, again, standby)
+
+
+async def test_r3_both_gone_the_fail_safe_answers(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    primary = await service_process(municipality(), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
     primary.kill()
     standby.kill()
     call = await _call(ami, primary, standby, "5001")
