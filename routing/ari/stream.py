@@ -84,7 +84,10 @@ class AriEventStream:
         self.connected = asyncio.Event()  # set while connected and resynced
 
     async def run(self) -> None:
-        """Until `stop`: connect, resync, read; after a drop or a failed attempt wait and again."""
+        """Until `stop`: connect, resync, read; after a drop or a failed attempt wait and again.
+        A stream stopped can be run again (an instance that becomes the active one again, #17)."""
+        self._stopping = False
+        self._stopped.clear()
         while not self._stopping:
             ws = await self._open()
             if ws is not None and self._stopping:  # stopped while the socket was being opened

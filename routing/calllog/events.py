@@ -476,6 +476,10 @@ class LogId(StrEnum):
     """Stable ids of the service's other lines: its lifetime, its links, its faults."""
 
     SERVICE_STARTED = "service.started"
+    # #17: this instance holds the store's active lease (writes the AstDB fail-safe, runs the
+    # follow-up round), or another one does: one line each way at a failover.
+    SERVICE_ACTIVE = "service.active"
+    SERVICE_STANDING_BY = "service.standing_by"
     SERVICE_DRAINING = "service.draining"
     SERVICE_STOPPED = "service.stopped"
     SERVICE_CANNOT_LISTEN = "service.cannot_listen"
@@ -501,6 +505,7 @@ class LogId(StrEnum):
     AMI_LOGIN_REFUSED = "ami.login_refused"
     AMI_FILTER_REFUSED = "ami.filter_refused"
     ASTDB_SYNCED = "astdb.synced"
+    ASTDB_LEFT_TO_ACTIVE = "astdb.left_to_active"  # AMI is up; the active instance writes the entries (#17)
     ASTDB_ENTRY_REFUSED = "astdb.entry_refused"
     INSTALL_CHECK = "install.check"
     CALENDAR_SYNCED = "calendar.synced"  # debug: a person's feed read, with its referral events

@@ -35,10 +35,13 @@ class AsteriskLink:
         on_channels: Callable[[set[str], float], None] | None = None,
         on_synced: Callable[[], None] | None = None,
         on_answered: Callable[[str, str, str | None], None] | None = None,
+        writes: Callable[[], bool] = lambda: True,
     ):
         """`on_synced()`: after every sync (each login, each config change).
-        `on_answered(caller uniqueid, answering channel, linkedid)`: UserEvent RoutingAnswered."""
+        `on_answered(caller uniqueid, answering channel, linkedid)`: UserEvent RoutingAnswered.
+        `writes()`: whether this instance writes the entries (it is the active one, #17)."""
         self._entries = entries
+        self._writes = writes
         self._on_channels = on_channels
         self._on_synced = on_synced
         self._devices = devices
@@ -90,6 +93,10 @@ class AsteriskLink:
                 asked_at = asyncio.get_running_loop().time()
                 self._on_channels(await self._ami.channel_names(), asked_at)
             await self._read_device_states()
+            if not self._writes():
+                log.info(LogId.ASTDB_LEFT_TO_ACTIVE, entries=len(wanted), unavailable=len(self.states.unavailable()))
+                self._done()
+                return
             present = await self._ami.db_keys(FAMILY)
             refused = 0
             for key, value in wanted.items():
@@ -109,6 +116,9 @@ class AsteriskLink:
             unavailable=len(self.states.unavailable()),
             busy=len(self.states.busy()),
         )
+        self._done()
+
+    def _done(self) -> None:
         self.synced.set()
         if self._on_synced is not None:
             self._on_synced()

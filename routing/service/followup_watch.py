@@ -25,7 +25,11 @@ class FollowUpWatch:
         store: Store,
         clock: Callable[[], datetime],
         interval_s: float = 60.0,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
+        """`active()`: whether this instance runs the round (the active one of those sharing the
+        store, #17); the others skip it."""
+        self._active = active
         self._directory = directory
         self._store = store
         self._clock = clock
@@ -77,5 +81,6 @@ class FollowUpWatch:
         while True:
             # In a thread: with a PostgreSQL store every query is a round trip, and a day's roll-up
             # takes a while at a municipality's size; no call waits on the event loop for it (#12).
-            await asyncio.to_thread(self.check)
+            if self._active():
+                await asyncio.to_thread(self.check)
             await asyncio.sleep(self._interval_s)

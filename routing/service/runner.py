@@ -26,6 +26,7 @@ from routing.config.secrets import SecretMissing, read_secret
 from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
 from routing.service import dialplan_variables as v
+from routing.service.active_lease import ActiveLease
 from routing.service.asterisk_link import AsteriskLink
 from routing.service.calendar_sync import CalendarBook, CalendarReferrals, CalendarSync
 from routing.service.call_resume import CallResumer
@@ -158,7 +159,12 @@ class Service:
                 self.live.on_change = self.switchboard.calls_changed
             self.features.on_referral = self.switchboard.referral_changed
         self.agi_address: tuple[str, int] | None = None
-        self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now)
+        # #17: of the instances sharing the store, the active one writes the AstDB fail-safe, runs
+        # the follow-up round and serves the switchboard's queue over ARI.
+        self.lease = ActiveLease(self.store, self.me.id, self._lease_changed)
+        self._lease_task: asyncio.Task[None] | None = None
+        self._ari_task: asyncio.Task[None] | None = None
+        self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now, active=lambda: self.lease.held)
         self._followup_task: asyncio.Task[None] | None = None
         self.orphans = OrphanCalls(self.store, self.me, self._live_channels if connect_ami else None)
         self._orphans_task: asyncio.Task[None] | None = None
@@ -166,6 +172,7 @@ class Service:
         self._probe: Probe | None = None
         self._reloading = asyncio.Lock()
         self._reload_tasks: set[asyncio.Task[bool]] = set()
+        self._background: set[asyncio.Task[None]] = set()  # kept until done (the loop holds tasks weakly)
 
     def _live_calls(
         self, config: Config, clock: Callable[[], datetime]
@@ -201,6 +208,21 @@ class Service:
         self.router.on_hangup = live.hung_up
         return live, stream
 
+    def _lease_changed(self, held: bool) -> None:
+        """This instance became the active one (#17): it writes the fail-safe entries now and
+        takes the switchboard's callers in hand (the resync after the ARI connection finds them
+        in Stasis). It stopped being it: it lets go of the ARI application."""
+        if held and self.link is not None:
+            self.link.resync()
+        if self.ari_stream is None:
+            return
+        if held and (self._ari_task is None or self._ari_task.done()):
+            self._ari_task = asyncio.get_running_loop().create_task(self.ari_stream.run())
+        elif not held:
+            stopping = asyncio.get_running_loop().create_task(self.ari_stream.stop())
+            self._background.add(stopping)
+            stopping.add_done_callback(self._background.discard)
+
     def _ami_if_up(self) -> AmiClient | None:
         return self.link.ami if self.link is not None and self.link.ami.logged_in else None
 
@@ -228,9 +250,10 @@ class Service:
             await self.switchboard.start(*_listen_address(self.config.switchboard.listen))
         host, port = _listen_address(self.config.asterisk.agi.listen)
         self.agi_address = await self.agi.start(host, port)
-        if self.live is not None and self.ari_stream is not None:
-            loop = asyncio.get_running_loop()
-            self._switchboard_tasks = [loop.create_task(self.ari_stream.run()), loop.create_task(self.live.run())]
+        if self.live is not None:
+            self._switchboard_tasks = [asyncio.get_running_loop().create_task(self.live.run())]
+        await self.lease.renew()  # active or standing by before AMI's first sync
+        self._lease_task = asyncio.get_running_loop().create_task(self.lease.run())
         if self._connect_ami:
             await self._start_link()
         self._followup_task = asyncio.get_running_loop().create_task(self.followup.run())
@@ -264,6 +287,7 @@ class Service:
             self.router.forget_gone_channels,
             on_synced=self._check_installation,
             on_answered=self.on_answered,
+            writes=lambda: self.lease.held,
         )
         try:
             await self.link.start()
@@ -365,7 +389,7 @@ class Service:
         return await self.link.ami.channel_names()
 
     async def stop(self) -> None:
-        for task in (self._followup_task, self._orphans_task, self._checks_task, self._calendar_task):
+        for task in (self._followup_task, self._orphans_task, self._checks_task, self._calendar_task, self._lease_task):
             if task is not None:
                 task.cancel()
         if self.link is not None:
@@ -375,14 +399,16 @@ class Service:
             await self.prompt_server.stop()
         if self.ari_stream is not None:
             await self.ari_stream.stop()
-        for task in self._switchboard_tasks:
-            task.cancel()
+        for task in (*self._switchboard_tasks, self._ari_task):
+            if task is not None:
+                task.cancel()
         if self.live is not None:
             await self.live.ari.close()
         if self.switchboard is not None:
             await self.switchboard.stop()
         in_progress = len(self.router.calls)
         self.router.let_go()
+        self.lease.release()  # another instance is the active one at its next round
         self.orphans.leave()
         log.info(LogId.SERVICE_STOPPED, calls_let_go=in_progress)
 

@@ -169,6 +169,11 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _utc_fixed(moment: datetime) -> str:
+    """UTC with microseconds always written: such texts compare as their moments do."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, datetime.min.time(), zone)
 
@@ -734,6 +739,26 @@ class Store:
                 (to_instance, call_id, from_instance),
             ).rowcount
         return bool(taken)
+
+    def hold_lease(self, name: str, holder: str, *, at: datetime, for_s: float) -> str:
+        """Take or renew the lease `name` for `holder` until `at` + `for_s`, if it is free, has
+        run out, or is `holder`'s already: returns who holds it now (`holder`, or the instance
+        that does). One statement: two instances asking at once cannot both get it."""
+        with self._locked() as tx:
+            self._exec(
+                tx,
+                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+                " SET holder = excluded.holder, until = excluded.until"
+                " WHERE leases.holder = excluded.holder OR leases.until < ?",
+                (name, holder, _utc_fixed(at + timedelta(seconds=for_s)), _utc_fixed(at)),
+            )
+            row = self._exec(tx, "SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+        return str(row[0])
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """A clean stop: the lease is free for another instance at once."""
+        with self._locked() as tx:
+            self._exec(tx, "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
     def take_call(self, call_id: str, *, to_instance: str) -> str | None:
         """Take over a call in progress from the instance that was routing it (#17: the dialplan

@@ -23,6 +23,7 @@ REVISIONS = (
     "0002",
     "0003",
     "0004",
+    "0005",
 )  # in order; tests/unit/store/test_schema.py checks them against migrations/
 HEAD = REVISIONS[-1]
 # Alembic keeps the running migration in module globals (alembic.op, alembic.context): one at a

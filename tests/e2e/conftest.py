@@ -218,7 +218,8 @@ async def service_process(
             )
         running = ServiceProcess(process, log_path, f"agi://127.0.0.1:{port}")
         started.append(running)
-        await running.wait_logged('"astdb.synced"')
+        # AMI is up: the fail-safe entries written, or left to the active instance (#17)
+        await running.wait_logged('"astdb.synced"', or_text='"astdb.left_to_active"')
         await ami.set_global("ROUTING_AGI", running.agi_url)
         return running
 

@@ -1003,9 +1003,10 @@ class ServiceProcess:
     def lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
 
-    async def wait_logged(self, text: str, timeout: float = 15.0) -> None:
+    async def wait_logged(self, text: str, timeout: float = 15.0, *, or_text: str | None = None) -> None:
         deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.lines()):
+        texts = (text,) if or_text is None else (text, or_text)
+        while not any(t in line for line in self.lines() for t in texts):
             assert self.process.poll() is None, f"routing run exited {self.process.returncode}: {self.lines()[-10:]}"
             assert time.monotonic() < deadline, f"routing run never logged {text}: {self.lines()[-10:]}"
             await asyncio.sleep(0.05)

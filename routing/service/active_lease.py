@@ -1,0 +1,95 @@
+"""Which of the instances sharing a store is the active one (#17).
+
+Every instance routes the calls the dialplan asks it about. The work done for the site as a
+whole is done by one at a time, the holder of the store's `active` lease: writing Asterisk's
+AstDB fail-safe entries (two writers would each delete what they think is stale) and the
+follow-up round (R4 overdue callbacks, retention). The holder renews the lease every
+`renew_s`; a killed holder's lease runs out after `lease_s`, and another instance takes it
+within `renew_s` more. A holder that comes back stands by: the lease does not move back and
+forth.
+
+A failover is one line each way in the log: `service.active` (this instance took the lease,
+from whom) and `service.standing_by` (another holds it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import structlog
+
+from routing.calllog.events import LogId
+from routing.store.base import Store, StoreError
+from routing.store.io import store_io
+
+log = structlog.get_logger("routing.service")
+
+LEASE = "active"
+LEASE_S = 3.0
+RENEW_S = 1.0
+
+
+class ActiveLease:
+    def __init__(
+        self,
+        store: Store,
+        me: str,
+        on_change: Callable[[bool], None],
+        *,
+        lease_s: float = LEASE_S,
+        renew_s: float = RENEW_S,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """`on_change(held)`: this instance became the active one, or stopped being it."""
+        self._store = store
+        self._me = me
+        self._on_change = on_change
+        self._lease_s = lease_s
+        self._renew_s = renew_s
+        self._clock = clock
+        self.held = False
+        self.holder: str | None = None  # who holds it, as last read
+        self._held_until: datetime | None = None
+
+    async def renew(self) -> bool:
+        """One round: take or renew the lease; tell on_change when that changes anything."""
+        now = self._clock()
+        try:
+            holder = await store_io(
+                self._store, partial(self._store.hold_lease, LEASE, self._me, at=now, for_s=self._lease_s)
+            )
+        except StoreError as exc:
+            log.error(exc.log_id, error=str(exc), what="the active lease is not renewed")
+            # Nobody else can take it through a store that does not answer: held until it runs out.
+            holder = self._me if self._held_until is not None and now < self._held_until else ""
+        else:
+            if holder == self._me:
+                self._held_until = now + timedelta(seconds=self._lease_s)
+        before, self.holder = self.holder, holder or None
+        held = holder == self._me
+        if held and not self.held:
+            log.warning(LogId.SERVICE_ACTIVE, instance=self._me, took_over_from=before if before else None)
+        elif not held and (self.held or before != holder):
+            log.warning(LogId.SERVICE_STANDING_BY, instance=self._me, active=holder or None)
+        changed, self.held = held != self.held, held
+        if changed:
+            self._on_change(held)
+        return held
+
+    async def run(self) -> None:
+        while True:
+            await self.renew()
+            await asyncio.sleep(self._renew_s)
+
+    def release(self) -> None:
+        """A clean stop: another instance takes over at its next round."""
+        if not self.held:
+            return
+        try:
+            self._store.release_lease(LEASE, self._me)
+        except StoreError as exc:
+            log.error(exc.log_id, error=str(exc), what="the active lease runs out by itself")
+        self.held = False

@@ -1,0 +1,54 @@
+"""One active instance among those sharing a store (#17): the lease, its takeover, the log's
+one line each way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from structlog.testing import capture_logs
+
+from routing.service.active_lease import ActiveLease
+from routing.store.sqlite import SqliteStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_the_standby_takes_over_when_the_active_instance_stops_renewing(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    clock = Clock()
+    changes: list[tuple[str, bool]] = []
+    a = ActiveLease(store, "a", lambda held: changes.append(("a", held)), clock=clock)
+    b = ActiveLease(store, "b", lambda held: changes.append(("b", held)), clock=clock)
+    with capture_logs() as logs:
+        assert await a.renew() and not await b.renew()
+        for _ in range(5):  # a renews every second; b stands by
+            clock.now += timedelta(seconds=1)
+            assert await a.renew() and not await b.renew()
+        clock.now += timedelta(seconds=3.5)  # a was killed: its lease runs out
+        assert await b.renew()
+        assert not await a.renew()  # a back: it stands by, the lease does not move back
+    assert changes == [("a", True), ("b", True), ("a", False)]
+    assert [(e["event"], e["instance"], e.get("took_over_from"), e.get("active")) for e in logs] == [
+        ("service.active", "a", None, None),
+        ("service.standing_by", "b", None, "a"),
+        ("service.active", "b", "a", None),
+        ("service.standing_by", "a", None, "b"),
+    ]
+
+
+async def test_a_clean_stop_hands_over_at_the_next_round(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    clock = Clock()
+    a = ActiveLease(store, "a", lambda held: None, clock=clock)
+    b = ActiveLease(store, "b", lambda held: None, clock=clock)
+    with capture_logs():
+        assert await a.renew() and not await b.renew()
+        a.release()
+        assert not a.held and await b.renew()
