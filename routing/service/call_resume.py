@@ -60,7 +60,7 @@ def resumed_flow(directory: Directory, events: Sequence[StoredEvent], place: str
     (the config the call was planned under). NotResumed says why not."""
     start = next((e.event for e in events if isinstance(e.event, CallStart)), None)
     if start is None:
-        raise NotResumed("its call.start is not in the store (the instance died before writing it)")
+        raise NotResumed("its call.start is not in the store")
     if any(isinstance(e.event, CallEnd) for e in events):
         raise NotResumed("it has ended already")
     if start.inputs is None:
