@@ -2,11 +2,12 @@
 
 Every instance routes the calls the dialplan asks it about. The work done for the site as a
 whole is done by one at a time, the holder of the store's `active` lease: writing Asterisk's
-AstDB fail-safe entries (two writers would each delete what they think is stale) and the
-follow-up round (R4 overdue callbacks, retention). The holder renews the lease every
-`renew_s`; a killed holder's lease runs out after `lease_s`, and another instance takes it
-within `renew_s` more. A holder that comes back stands by: the lease does not move back and
-forth.
+AstDB fail-safe entries (two writers would each delete what they think is stale), the
+follow-up round (R4 overdue callbacks, retention) and the switchboard's queue over ARI (two
+connections to one ARI application would each get its events). The holder renews the lease
+every `renew_s`; a killed holder's lease runs out after `lease_s`, and another instance takes
+it within `renew_s` more, or at once when the holder was on the same host and its process is
+gone. A holder that comes back stands by: the lease does not move back and forth.
 
 A failover is one line each way in the log: `service.active` (this instance took the lease,
 from whom) and `service.standing_by` (another holds it).
@@ -28,8 +29,10 @@ from routing.store.io import store_io
 log = structlog.get_logger("routing.service")
 
 LEASE = "active"
-LEASE_S = 3.0
-RENEW_S = 1.0
+# The switchboard's callers wait under a lease of their own (call_router.QUEUE_LEASE_S, 4 s, renewed
+# every second): a standby that takes over within about 2.5 s renews theirs before they run out.
+LEASE_S = 2.0
+RENEW_S = 0.5
 
 
 class ActiveLease:
@@ -39,11 +42,15 @@ class ActiveLease:
         me: str,
         on_change: Callable[[bool], None],
         *,
+        holder_gone: Callable[[str], bool] = lambda _holder: False,
         lease_s: float = LEASE_S,
         renew_s: float = RENEW_S,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`on_change(held)`: this instance became the active one, or stopped being it."""
+        """`on_change(held)`: this instance became the active one, or stopped being it.
+        `holder_gone(id)`: whether the instance holding the lease is known to be gone (a store
+        read: run off the event loop)."""
+        self._holder_gone = holder_gone
         self._store = store
         self._me = me
         self._on_change = on_change
@@ -61,6 +68,9 @@ class ActiveLease:
             holder = await store_io(
                 self._store, partial(self._store.hold_lease, LEASE, self._me, at=now, for_s=self._lease_s)
             )
+            if holder != self._me and await asyncio.to_thread(self._holder_gone, holder):
+                take = partial(self._store.take_lease, LEASE, self._me, from_holder=holder, at=now, for_s=self._lease_s)
+                holder = await store_io(self._store, take)
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc), what="the active lease is not renewed")
             # Nobody else can take it through a store that does not answer: held until it runs out.

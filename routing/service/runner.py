@@ -7,7 +7,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +37,7 @@ from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
 from routing.service.install_checks import Probe, run_checks
 from routing.service.not_played import not_played
-from routing.service.orphan_calls import Me, OrphanCalls
+from routing.service.orphan_calls import Me, OrphanCalls, is_gone
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
@@ -161,7 +161,7 @@ class Service:
         self.agi_address: tuple[str, int] | None = None
         # #17: of the instances sharing the store, the active one writes the AstDB fail-safe, runs
         # the follow-up round and serves the switchboard's queue over ARI.
-        self.lease = ActiveLease(self.store, self.me.id, self._lease_changed)
+        self.lease = ActiveLease(self.store, self.me.id, self._lease_changed, holder_gone=self._instance_gone)
         self._lease_task: asyncio.Task[None] | None = None
         self._ari_task: asyncio.Task[None] | None = None
         self.followup = FollowUpWatch(lambda: self.router.directory, self.store, now, active=lambda: self.lease.held)
@@ -207,6 +207,15 @@ class Service:
         stream = AriEventStream(client, live.on_event, live.on_resync)
         self.router.on_hangup = live.hung_up
         return live, stream
+
+    def _instance_gone(self, instance: str) -> bool:
+        """Whether another instance is gone: on this host its process, elsewhere its heartbeat
+        (orphan_calls.is_gone). An instance not in the store is not taken as gone."""
+        try:
+            known = next((i for i in self.store.instances() if i.id == instance), None)
+        except StoreError:
+            return False
+        return known is not None and is_gone(known, self.me, datetime.now(UTC))
 
     def _lease_changed(self, held: bool) -> None:
         """This instance became the active one (#17): it writes the fail-safe entries now and

@@ -755,6 +755,18 @@ class Store:
             row = self._exec(tx, "SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
         return str(row[0])
 
+    def take_lease(self, name: str, holder: str, *, from_holder: str, at: datetime, for_s: float) -> str:
+        """Take the lease `name` from `from_holder`, known to be gone (its process no longer
+        exists), before it runs out: returns who holds it now."""
+        with self._locked() as tx:
+            self._exec(
+                tx,
+                "UPDATE leases SET holder = ?, until = ? WHERE name = ? AND holder = ?",
+                (holder, _utc_fixed(at + timedelta(seconds=for_s)), name, from_holder),
+            )
+            row = self._exec(tx, "SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row is not None else ""
+
     def release_lease(self, name: str, holder: str) -> None:
         """A clean stop: the lease is free for another instance at once."""
         with self._locked() as tx:

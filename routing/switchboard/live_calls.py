@@ -176,6 +176,9 @@ class LiveCalls:
             if app.strip() == self.ari.app and entry is not None:
                 await self._entered(channel, entry, arrived=False)
         self._changed()
+        # At once, not at the next tick: after a failover (#17) the callers' leases were last
+        # renewed by the instance that died, and run out within QUEUE_LEASE_S of that.
+        await self._renew_leases()
 
     async def _entered(self, channel: Channel, entry: Entry, *, arrived: bool = True) -> None:
         """A caller in a Stasis place: `arrived` from a StasisStart, else seen in a resync (a
@@ -491,6 +494,14 @@ class LiveCalls:
                     # Not an operator any more (the config changed): anyone may take the caller.
                     self.queue.unhold(waiting.channel, "held by someone no longer an operator", now)
                     self._changed()
+        await self._renew_leases()
+        if now - self._last_check >= CHECK_GONE_S:
+            self._last_check = now
+            await self._check_gone()
+
+    async def _renew_leases(self) -> None:
+        """Every caller in a Stasis place gets QUEUE_LEASE_S more; one Asterisk no longer has is
+        forgotten (it hung up)."""
         held = [w for w in self.queue.calls() if w.place in IN_STASIS]
         results = await asyncio.gather(
             *(self.ari.set_variable(w.channel, "TIMEOUT(absolute)", f"{QUEUE_LEASE_S:g}") for w in held),
@@ -504,9 +515,6 @@ class LiveCalls:
                 and waiting.place in IN_STASIS  # not one answered while the renewal was on its way
             ):
                 self._forget(waiting, "hangup")
-        if now - self._last_check >= CHECK_GONE_S:
-            self._last_check = now
-            await self._check_gone()
 
     async def _overflow(self, waiting: Waiting) -> None:
         """R1: the queue's timeout ran out. A caller nobody talked to goes on in its own flow

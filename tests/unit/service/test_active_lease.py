@@ -52,3 +52,16 @@ async def test_a_clean_stop_hands_over_at_the_next_round(tmp_path: Path) -> None
         assert await a.renew() and not await b.renew()
         a.release()
         assert not a.held and await b.renew()
+
+
+async def test_a_holder_known_to_be_gone_is_taken_over_before_its_lease_runs_out(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "routing.db")
+    clock = Clock()
+    gone: set[str] = set()
+    a = ActiveLease(store, "a", lambda held: None, clock=clock, holder_gone=gone.__contains__)
+    b = ActiveLease(store, "b", lambda held: None, clock=clock, holder_gone=gone.__contains__)
+    with capture_logs():
+        assert await a.renew() and not await b.renew()
+        gone.add("a")  # its process no longer exists (same host)
+        clock.now += timedelta(seconds=0.5)
+        assert await b.renew()
