@@ -5,30 +5,40 @@ The primary is SIGKILLed before a call and in the middle of one. Either way the 
 whole policy: a person with a referral is not rung and the caller hears the referral (R11), a
 unit outside its telephone hours announces them (R9), a callback can be booked (R4), and every
 call has exactly one call.end, in the logs of both and in the store. A primary started again on
-its address takes calls again; with both gone, the fail-safe answers as before (R3).
+its address takes calls again; with both gone, the fail-safe answers as before (R3). The
+switchboard fails over too: the standby takes the ARI application over within the callers'
+lease, and its waiting and held callers stay in the queue, served from the standby's API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from routing.policy.referral import Reason, Referral
+from routing.sandbox import RunningSandbox
+from routing.service.call_router import QUEUE_LEASE_S
 from routing.store import open_store
 from tests.e2e.harness import (
+    PASSWORD,
     Ami,
     CallerCall,
+    OperatorClient,
     ServiceProcess,
     StartProcess,
     ends_in_voicemail,
     municipality,
+    switchboard_config,
 )
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
 
@@ -239,3 +249,50 @@ async def test_r3_both_gone_the_fail_safe_answers(
     call = await _call(ami, primary, standby, "5001")
     await call.wait_dial("ring-soc1", ended=True)  # the fail-safe rings the number, from AstDB
     await ends_in_voicemail(call, "5001@default")
+
+
+# --- the switchboard ----------------------------------------------------------------------------------
+
+
+async def test_the_switchboard_fails_over_its_waiting_and_held_callers_stay_in_the_queue(
+    service_process: StartProcess, ami: Ami, tmp_path: Path, asterisk: RunningSandbox, postgresql_store: str
+) -> None:
+    data = switchboard_config(tmp_path, asterisk, operators=("eva",))
+    primary = await service_process(data, ari=data["asterisk"]["ari"], store=postgresql_store)
+    await primary.wait_logged('"ari.resynced"')
+    standby_data = copy.deepcopy(data)
+    standby_data["switchboard"]["listen"] = f"127.0.0.1:{free_port()}"  # its own API address
+    standby = await service_process(standby_data, ari=data["asterisk"]["ari"], store=postgresql_store)
+    await standby.wait_logged('"service.standing_by"')
+    async with OperatorClient(f"http://{data['switchboard']['listen']}", "eva", PASSWORD) as eva:
+        waiting = await _call(ami, primary, standby, "9000")
+        await eva.wait_call(waiting.call_id, place="waiting")
+        held = await _call(ami, primary, standby, "9000")
+        entry = await eva.wait_call(held.call_id, place="waiting")
+        await eva.act(entry["id"], "answer")
+        await eva.wait_call(held.call_id, place="talking")
+        await eva.act(entry["id"], "hold")
+        await eva.wait_call(held.call_id, place="held")
+    primary.kill()
+    killed_at = time.monotonic()
+    await standby.wait_logged('"service.active"', timeout=QUEUE_LEASE_S)
+    await standby.wait_logged('"ari.resynced"', timeout=QUEUE_LEASE_S)
+    async with OperatorClient(f"http://{standby_data['switchboard']['listen']}", "eva", PASSWORD) as eva:
+        await eva.wait_call(waiting.call_id, place="waiting", timeout=2)
+        await eva.wait_call(held.call_id, place="held", operator="eva", timeout=2)
+        # No caller was let go: past the lease the primary last renewed, both are still in the
+        # queue, and none was given the switchboard's phones (the dialplan's rescue).
+        await asyncio.sleep(max(0.0, QUEUE_LEASE_S + 2 - (time.monotonic() - killed_at)))
+        for call in (waiting, held):
+            assert not any("ring-switchboard" in d for d in call.dialled())
+            assert await call.channels_left()
+        await eva.wait_call(held.call_id, place="held", timeout=1)
+        entry = await eva.wait_call(waiting.call_id, place="waiting", timeout=1)
+        await eva.act(entry["id"], "answer")  # the standby serves the switchboard now
+        await eva.wait_call(waiting.call_id, place="talking")
+        await waiting.wait_dial("answer1-eva")
+    active = [json.loads(line) for line in standby.lines() if '"service.active"' in line]
+    assert len(active) == 1 and active[0]["took_over_from"] is not None  # one line each way
+    for call in (waiting, held):
+        await call.hang_up()
+        await call.wait_no_channels()
