@@ -22,6 +22,7 @@ from routing.ami.client import AmiClient, AmiError
 from routing.config.schema import Config
 from routing.config.secrets import SecretMissing, read_secret
 from routing.policy.directory import Directory
+from routing.service.active_lease import LEASE as ACTIVE_LEASE
 from routing.service.failsafe import FAMILY, astdb_entries
 from routing.store.base import Store, StoreError
 
@@ -43,6 +44,7 @@ CONTEXTS = (
     "routing-doctor",
 )
 GLOBALS = ("ROUTING_AGI", "ROUTING_FAILSAFE_MAILBOX")
+STANDBY_GLOBAL = "ROUTING_AGI_STANDBY"  # optional (#17)
 PROBE_TIMEOUT_S = 15.0
 PROBE_EVENT = "RoutingDoctor"
 
@@ -78,10 +80,12 @@ class Probe:
         if waiting is not None and not waiting.done():
             waiting.set_result(message)
 
-    async def call(self, timeout_s: float = PROBE_TIMEOUT_S) -> Message | None:
+    async def call(self, timeout_s: float = PROBE_TIMEOUT_S, *, agi_url: str = "") -> Message | None:
         """One probe call; its report, or None if none came in time. AmiError if Asterisk
-        refuses the Originate (the AMI user may not originate)."""
+        refuses the Originate (the AMI user may not originate). `agi_url`: the instance to ask
+        (the standby's, #17); by default ROUTING_AGI."""
         probe_id = uuid.uuid4().hex[:12]
+        variables = f"__ROUTING_DOCTOR_ID={probe_id}" + (f",ROUTING_DOCTOR_AGI={agi_url}" if agi_url else "")
         done: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._waiting[probe_id] = done
         # An async Originate is answered once the Local channel is answered or gives up; the
@@ -95,7 +99,7 @@ class Probe:
                     "Data": str(int(timeout_s)),  # until the probe hangs up by itself
                     "Async": "true",
                     "Timeout": str(int(timeout_s * 1000)),
-                    "Variable": f"__ROUTING_DOCTOR_ID={probe_id}",
+                    "Variable": variables,
                 },
                 timeout_s=timeout_s + 5,
             )
@@ -301,6 +305,32 @@ async def check_probe(probe: Probe) -> list[Check]:
     return [reachable, _ok("prompts", "Asterisk played the service's prompt")]
 
 
+async def check_standby(ami: AmiClient, store: Store, probe: Probe) -> Check:
+    """#17: whether a standby is set (ROUTING_AGI_STANDBY) and answers a probe call, and which
+    instance sharing the store is the active one."""
+    standby = await _global(ami, STANDBY_GLOBAL)
+    try:
+        holder = store.lease_holder(ACTIVE_LEASE)
+        instances = store.instances()
+    except StoreError as exc:
+        return _fail("standby", f"the store cannot be read: {exc}", "check store.url")
+    shared = f"{len(instances)} instance(s) in the store, active: {holder or 'none'}"
+    if not standby:
+        return _ok(
+            "standby", f"none set (ROUTING_AGI_STANDBY is empty): without the service the fail-safe answers; {shared}"
+        )
+    report = await probe.call(agi_url=standby)
+    if report is None or str(report.get("Action", "")) != "play":
+        status = "no report" if report is None else f"AGISTATUS={report.get('Agi', '') or '?'}"
+        return _fail(
+            "standby",
+            f"the standby at {standby} did not answer a probe call ({status}); {shared}",
+            "start the second `routing run` (same config file and store, its own asterisk.agi.listen) and make "
+            "ROUTING_AGI_STANDBY its agi://HOST:PORT; asterisk.agi.allow must list Asterisk's address",
+        )
+    return _ok("standby", f"the standby at {standby} answers a probe call; {shared}")
+
+
 def check_store(store: Store) -> Check:
     try:
         store.installation_key()  # a write transaction (insert if absent)
@@ -354,6 +384,7 @@ async def run_checks(
         checks += await check_probe(probe or Probe(ami))
     except AmiError as exc:
         checks.append(_fail("agi.reachable", f"AMI: {exc}", "give the AMI user write = originate"))
+    checks.append(await _guarded("standby", lambda: check_standby(ami, store, probe or Probe(ami))))
     checks.append(check_store(store))
     checks.append(await check_ari(config))
     return checks

@@ -755,6 +755,11 @@ class Store:
             row = self._exec(tx, "SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
         return str(row[0])
 
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds the lease `name`, if anyone does (it may have run out)."""
+        rows = self._read("SELECT holder FROM leases WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
     def take_lease(self, name: str, holder: str, *, from_holder: str, at: datetime, for_s: float) -> str:
         """Take the lease `name` from `from_holder`, known to be gone (its process no longer
         exists), before it runs out: returns who holds it now."""

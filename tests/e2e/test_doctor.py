@@ -90,6 +90,7 @@ async def test_doctor_passes_on_the_sandbox_as_the_demo_sets_it_up(
         "devices",
         "agi.reachable",
         "prompts",
+        "standby",
         "store",
         "ari",
     }, output

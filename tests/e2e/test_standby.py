@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -296,3 +297,36 @@ async def test_the_switchboard_fails_over_its_waiting_and_held_callers_stay_in_t
     for call in (waiting, held):
         await call.hang_up()
         await call.wait_no_channels()
+
+
+# --- routing doctor ---------------------------------------------------------------------------------------
+
+
+async def test_doctor_says_whether_the_standby_answers_and_which_instance_is_active(
+    service_process: StartProcess, ami: Ami, tmp_path: Path, postgresql_store: str
+) -> None:
+    primary = await service_process(municipality(), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
+    await standby.wait_logged('"service.standing_by"')
+    active = json.loads(next(line for line in primary.lines() if '"service.active"' in line))["instance"]
+    config = tmp_path / "routing-0.yaml"  # the primary's, as service_process wrote it
+    await ami.set_global("ROUTING_AGI_STANDBY", standby.agi_url)
+    try:
+        answered = await _doctor_line(config, "standby")
+        standby.kill()
+        gone = await _doctor_line(config, "standby")
+    finally:
+        await ami.set_global("ROUTING_AGI_STANDBY", "")
+    assert answered.startswith("ok") and f"the standby at {standby.agi_url} answers a probe call" in answered
+    assert f"2 instance(s) in the store, active: {active}" in answered
+    assert gone.startswith("FAIL") and "did not answer a probe call" in gone
+
+
+async def _doctor_line(config: Path, check: str) -> str:
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "routing", "doctor", "--config", str(config), stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(done.communicate(), 120)
+    lines = [line for line in out.decode().splitlines() if line.split()[1:2] == [check]]
+    assert lines, out.decode()
+    return lines[0]
