@@ -218,6 +218,26 @@ async def test_r4_primary_killed_during_the_callback_offer_the_standby_books_it(
         kept.close()
 
 
+async def test_r11_primary_killed_a_referral_set_from_a_phone_reaches_the_standby(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    """Feature codes (routing-features) ask the standby too: the referral is set in the shared
+    store, the caller hears the confirmation, not the error tone."""
+    primary = await service_process(municipality(), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
+    primary.kill()
+    code = await _call(ami, primary, standby, "*2121300", context="routing-features", caller="5001")
+    played = await code.wait_app("Playback")
+    await code.wait_hangup()
+    assert played["AppData"] != "beeperr"
+    kept = open_store(postgresql_store)
+    try:
+        assert [(r.person, r.reason) for r in kept.referrals()] == [("soc1", Reason.MEETING)]
+    finally:
+        kept.close()
+    assert any('"referral.set"' in line for line in standby.lines())
+
+
 # --- the primary back; both gone -------------------------------------------------------------------------
 
 
