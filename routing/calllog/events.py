@@ -341,7 +341,7 @@ class CallNotResumed(CallEvent):
     the store, its config is unknown, the place is not in its plan): the fail-safe finishes it."""
 
     NAME = "call.not_resumed"
-    LEVEL = "error"
+    LEVEL = "warning"  # as call.unknown: the fail-safe has the caller
     RECORDED = False
     uniqueid: str
     dialplan_event: str
@@ -481,6 +481,9 @@ class LogId(StrEnum):
     SERVICE_ACTIVE = "service.active"
     SERVICE_STANDING_BY = "service.standing_by"
     SERVICE_DRAINING = "service.draining"
+    # #17: stopping with another instance running: calls in progress are left to it (it goes on
+    # with each at its next request), not drained and let go to the fail-safe.
+    SERVICE_HANDING_OVER = "service.handing_over"
     SERVICE_STOPPED = "service.stopped"
     SERVICE_CANNOT_LISTEN = "service.cannot_listen"
     INTERRUPTED = "routing.interrupted"

@@ -41,9 +41,14 @@ class CallHistory(Protocol):
 
 
 class NotResumed(Exception):
-    """Why a call cannot be resumed here; the fail-safe finishes it. Log id: call.not_resumed."""
+    """Why a call cannot be resumed here; the fail-safe finishes it. Log id: call.not_resumed.
+    `ended`: the call has its call.end already (nothing is left to do for its hangup)."""
 
     log_id = "call.not_resumed"
+
+    def __init__(self, why: str, *, ended: bool = False) -> None:
+        super().__init__(why)
+        self.ended = ended
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def resumed_flow(directory: Directory, events: Sequence[StoredEvent], place: str
     if start is None:
         raise NotResumed("its call.start is not in the store")
     if any(isinstance(e.event, CallEnd) for e in events):
-        raise NotResumed("it has ended already")
+        raise NotResumed("it has ended already", ended=True)
     if start.inputs is None:
         raise NotResumed("its call.start keeps no inputs (planned by a release before #16)")
     try:

@@ -144,7 +144,7 @@ class CallRouter:
             self.answered(_arg(args, 0), request.channel)
             return {}
         if script == v.SCRIPT_HANGUP:
-            if request.uniqueid not in self.calls:  # another instance was routing it (#17)
+            if request.uniqueid not in self.calls and not self.draining:  # another instance was routing it (#17)
                 await self._resumed(request, "hangup")
             self._hangup(request.uniqueid, _arg(args, v.ARG_DETAIL))
             return {}
@@ -247,6 +247,8 @@ class CallRouter:
                 raise NotResumed("this instance is stopping")
             resumed = await self._resumer.resume(call_id, place, self._clock())
         except NotResumed as exc:
+            if exc.ended and event == "hangup":
+                return None  # its end is logged already: the hangup changes nothing
             emit(
                 log.bind(call_id=call_id or None),
                 CallNotResumed(uniqueid=request.uniqueid, dialplan_event=event, place=place, why=str(exc)),
@@ -499,6 +501,14 @@ class CallRouter:
         for uniqueid, active in list(self.calls.items()):
             del self.calls[uniqueid]
             self._end(active, now, Ending.LET_GO)
+
+    def hand_over(self) -> int:
+        """The service stops while another instance runs (#17): the calls in progress are left
+        open in the store, without a call.end here; the other instance goes on with each at its
+        next request to the dialplan (or its orphan sweep ends it). Returns how many."""
+        handed = len(self.calls)
+        self.calls.clear()
+        return handed
 
     def _forget_lost_calls(self) -> None:
         """Calls whose hangup never reached the service (it was down then) end in the log."""

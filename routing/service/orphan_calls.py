@@ -33,6 +33,7 @@ from routing.store.io import store_io
 log = structlog.get_logger("routing.calls")
 
 STALE_AFTER = timedelta(seconds=60)
+INTERVAL_S = 5.0  # heartbeat and sweep
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,23 @@ def is_gone(
     return now - instance.seen_at > stale_after
 
 
+def others_alive(
+    instances: Iterable[Instance],
+    me: Me,
+    now: datetime,
+    *,
+    within: timedelta,
+    pid_exists: Callable[[int], bool] = pid_exists,
+) -> list[Instance]:
+    """Pure: the other instances that beat within `within` (and, on this host, whose process
+    exists): those that can go on with this one's calls (#17)."""
+    return [
+        i
+        for i in instances
+        if i.id != me.id and now - i.seen_at <= within and not (i.host == me.host and not pid_exists(i.pid))
+    ]
+
+
 def to_end(calls: Iterable[OpenCall], live_channels: set[str] | None, now: datetime) -> list[OpenCall]:
     """Pure: the gone instance's calls that are over. Asterisk's channel list tells; without it
     (no AMI) only a call older than FORGET_AFTER is taken as over."""
@@ -89,7 +107,7 @@ class OrphanCalls:
         me: Me,
         live_channels: Callable[[], Awaitable[set[str]]] | None,
         *,
-        interval_s: float = 5.0,
+        interval_s: float = INTERVAL_S,
     ) -> None:
         """`live_channels()`: Asterisk's channel names now (AMI); None when there is no AMI."""
         self._store = store

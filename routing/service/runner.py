@@ -18,13 +18,14 @@ from routing.agi.admission import Admission
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Handler
 from routing.ami.client import AmiClient, AmiError
-from routing.calllog.events import LogId
+from routing.calllog.events import CallStart, CallStep, LogId
 from routing.config.errors import ConfigError
 from routing.config.load import load_config
 from routing.config.schema import Config
 from routing.config.secrets import SecretMissing, read_secret
 from routing.policy import spoken_swedish
 from routing.policy.directory import Directory
+from routing.policy.steps import StepKind
 from routing.service import dialplan_variables as v
 from routing.service.active_lease import ActiveLease
 from routing.service.asterisk_link import AsteriskLink
@@ -37,17 +38,19 @@ from routing.service.features import FeatureCodes
 from routing.service.followup_watch import FollowUpWatch
 from routing.service.install_checks import Probe, run_checks
 from routing.service.not_played import not_played
-from routing.service.orphan_calls import Me, OrphanCalls, is_gone
+from routing.service.orphan_calls import INTERVAL_S as ORPHAN_INTERVAL_S
+from routing.service.orphan_calls import Me, OrphanCalls, is_gone, others_alive
 from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store import Store, StoreError, open_store
+from routing.store.io import store_io
 
 if TYPE_CHECKING:
     from routing.ari.stream import AriEventStream
     from routing.service.prompt_server import PromptServer
     from routing.switchboard.api import SwitchboardApi
-    from routing.switchboard.live_calls import LiveCalls
+    from routing.switchboard.live_calls import LiveCalls, StoredCall
 
 log = structlog.get_logger("routing.service")
 
@@ -172,6 +175,7 @@ class Service:
         self._probe: Probe | None = None
         self._reloading = asyncio.Lock()
         self._reload_tasks: set[asyncio.Task[bool]] = set()
+        self._handing_over = False  # stopping with another instance to go on with the calls (#17)
         self._background: set[asyncio.Task[None]] = set()  # kept until done (the loop holds tasks weakly)
 
     def _live_calls(
@@ -203,6 +207,7 @@ class Service:
             ami=self._ami_if_up,
             clock=clock,
             connected=lambda: stream is not None and stream.connected.is_set(),
+            stored=self._stored_call,
         )
         stream = AriEventStream(client, live.on_event, live.on_resync)
         self.router.on_hangup = live.hung_up
@@ -231,6 +236,23 @@ class Service:
             stopping = asyncio.get_running_loop().create_task(self.ari_stream.stop())
             self._background.add(stopping)
             stopping.add_done_callback(self._background.discard)
+
+    async def _stored_call(self, call_id: str) -> StoredCall | None:
+        """What the store has of a call in the switchboard's queue that another instance routed
+        (#17): the number dialled and how long ago it entered the switchboard."""
+        try:
+            events = await store_io(self.store, partial(self.store.call_events, call_id))
+        except StoreError as exc:
+            log.error(exc.log_id, error=str(exc), what="a taken-over caller's call not read")
+            return None
+        start = next((e.event for e in events if isinstance(e.event, CallStart)), None)
+        if start is None:
+            return None
+        from routing.switchboard.live_calls import StoredCall  # loaded with the switchboard only
+
+        queued = [e.at for e in events if isinstance(e.event, CallStep) and e.event.step == StepKind.SWITCHBOARD]
+        waited = (datetime.now(UTC) - datetime.fromisoformat(queued[-1])).total_seconds() if queued else None
+        return StoredCall(start.called, waited)
 
     def _ami_if_up(self) -> AmiClient | None:
         return self.link.ami if self.link is not None and self.link.ami.logged_in else None
@@ -384,13 +406,30 @@ class Service:
 
     async def drain(self, bound_s: float) -> None:
         """Stop taking new calls (the dialplan's fail-safe takes them) and give the calls in
-        progress up to `bound_s` seconds to finish their flow."""
+        progress up to `bound_s` seconds to finish their flow. With another instance running
+        (#17) there is no wait: the dialplan asks it for new calls, and it goes on with the calls
+        in progress at their next request."""
         self.router.draining = True
+        others = await self._others_alive()
+        if others:
+            self._handing_over = True
+            log.info(LogId.SERVICE_HANDING_OVER, calls_in_progress=len(self.router.calls), to=others)
+            return
         log.info(LogId.SERVICE_DRAINING, calls_in_progress=len(self.router.calls), bound_s=bound_s)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + bound_s
         while self.router.calls and loop.time() < deadline:
             await asyncio.sleep(0.2)
+
+    async def _others_alive(self) -> list[str]:
+        """The other instances sharing the store that beat lately (three heartbeats)."""
+        try:
+            instances = await store_io(self.store, self.store.instances)
+        except StoreError as exc:
+            log.error(exc.log_id, error=str(exc), what="other instances unknown: calls in progress are drained here")
+            return []
+        within = timedelta(seconds=3 * ORPHAN_INTERVAL_S)
+        return [i.id for i in others_alive(instances, self.me, datetime.now(UTC), within=within)]
 
     async def _live_channels(self) -> set[str]:
         if self.link is None or not self.link.synced.is_set():
@@ -398,6 +437,7 @@ class Service:
         return await self.link.ami.channel_names()
 
     async def stop(self) -> None:
+        self.router.draining = True  # no new call, no call taken over, while the parts stop
         for task in (self._followup_task, self._orphans_task, self._checks_task, self._calendar_task, self._lease_task):
             if task is not None:
                 task.cancel()
@@ -416,10 +456,17 @@ class Service:
         if self.switchboard is not None:
             await self.switchboard.stop()
         in_progress = len(self.router.calls)
-        self.router.let_go()
+        if self._handing_over:
+            self.router.hand_over()  # left open in the store for the other instance
+        else:
+            self.router.let_go()
         self.lease.release()  # another instance is the active one at its next round
         self.orphans.leave()
-        log.info(LogId.SERVICE_STOPPED, calls_let_go=in_progress)
+        log.info(
+            LogId.SERVICE_STOPPED,
+            calls_let_go=0 if self._handing_over else in_progress,
+            calls_handed_over=in_progress if self._handing_over else 0,
+        )
 
 
 def _queue_timeout_s(config: Config, directory: Directory) -> float:

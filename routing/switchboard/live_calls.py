@@ -72,6 +72,14 @@ def return_why(status: str) -> str:
 
 
 @dataclass(frozen=True)
+class StoredCall:
+    """What the store has of a call another instance routed (#17)."""
+
+    called: str
+    waited_s: float | None  # since it entered the switchboard, if that step is stored
+
+
+@dataclass(frozen=True)
 class Entry:
     """What a StasisStart (or, after a reconnect, a channel's Stasis() arguments) says: where
     the caller is in the switchboard."""
@@ -106,12 +114,17 @@ class LiveCalls:
         clock: Callable[[], datetime],
         connected: Callable[[], bool],
         on_change: Callable[[], None] | None = None,
+        stored: Callable[[str], Awaitable[StoredCall | None]] | None = None,
     ) -> None:
         """`call_of(uniqueid)`: the router's call (history, caller, call id); `state()`: referrals
         and phone states now (for a transfer, R11, passed-over phones); `ami()`: the AMI link for
         callers in a conversation (None while it is down); `connected()`: the ARI event stream is
         up (no renewal without it: the lease then does its work); `on_change()`: the queue
-        changed (the API's live stream)."""
+        changed (the API's live stream). `stored(call_id)`: what the store has of a call this
+        instance does not route (another instance routed it, #17): the number dialled, and how
+        long ago it entered the switchboard, so that its queue timeout (R1) counts from then,
+        not from the takeover."""
+        self._stored = stored
         self.ari = ari
         self.queue = queue
         self._directory = directory
@@ -174,19 +187,28 @@ class LiveCalls:
             app, *args = where.app_data.split(",")
             entry = entry_of(args)
             if app.strip() == self.ari.app and entry is not None:
-                await self._entered(channel, entry, arrived=False)
+                stored = None
+                if (
+                    self._stored is not None
+                    and self.queue.get(channel.id) is None
+                    and self._call_of(channel.id) is None
+                ):
+                    stored = await self._stored(channel.id)
+                await self._entered(channel, entry, arrived=False, stored=stored)
         self._changed()
         # At once, not at the next tick: after a failover (#17) the callers' leases were last
         # renewed by the instance that died, and run out within QUEUE_LEASE_S of that.
         await self._renew_leases()
 
-    async def _entered(self, channel: Channel, entry: Entry, *, arrived: bool = True) -> None:
+    async def _entered(
+        self, channel: Channel, entry: Entry, *, arrived: bool = True, stored: StoredCall | None = None
+    ) -> None:
         """A caller in a Stasis place: `arrived` from a StasisStart, else seen in a resync (a
         caller the queue knows in its place already is left as it is: it hears what it heard)."""
         now = self.now()
         known = self.queue.get(channel.id)
         if known is None:
-            waiting = self.queue.add(self._new_waiting(channel, entry, now), now)
+            waiting = self.queue.add(self._new_waiting(channel, entry, now, stored), now)
             waiting.place = entry.place
             if entry.place is Place.RETURNED:
                 by_operator = entry.status.startswith("OPERATOR_")
@@ -218,16 +240,16 @@ class LiveCalls:
             await self._comfort(waiting)
         self._changed()
 
-    def _new_waiting(self, channel: Channel, entry: Entry, now: float) -> Waiting:
+    def _new_waiting(self, channel: Channel, entry: Entry, now: float, stored: StoredCall | None = None) -> Waiting:
         call = self._call_of(channel.id)
-        if call is None:  # a caller from before a restart: what Asterisk knows of it
+        if call is None:  # a caller from before a restart, or another instance's: what Asterisk and the store know
             return Waiting(
                 channel=channel.id,
                 name=channel.name,
                 call_id=channel.id,
                 caller=channel.caller.number or None,
-                called=channel.dialplan.exten if channel.dialplan else "",
-                since=now,
+                called=stored.called if stored is not None else (channel.dialplan.exten if channel.dialplan else ""),
+                since=now - (stored.waited_s if stored is not None and stored.waited_s is not None else 0.0),
             )
         plan_call = call.flow.plan.call
         return Waiting(

@@ -17,9 +17,10 @@ import copy
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +28,7 @@ import pytest
 from routing.policy.referral import Reason, Referral
 from routing.sandbox import RunningSandbox
 from routing.service.call_router import QUEUE_LEASE_S
-from routing.store import open_store
+from routing.store import Store, open_store
 from tests.e2e.harness import (
     PASSWORD,
     Ami,
@@ -42,6 +43,7 @@ from tests.e2e.harness import (
 from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e]
+T = TypeVar("T")
 
 AWAY = Referral("soc1", Reason.MEETING)
 OFFER_CHAIN = ["cover", "callback", "voicemail"]  # soc1's fallback: the offer before her mailbox
@@ -62,12 +64,21 @@ async def _call(ami: Ami, primary: ServiceProcess, standby: ServiceProcess, exte
     )
 
 
-def _stored(store: str, call_id: str) -> list[str]:
+def _read(store: str, what: Callable[[Store], T]) -> T:
+    """What the shared store says now (its own connection, as a command would)."""
     kept = open_store(store)
     try:
-        return [e.event.NAME for e in kept.call_events(call_id)]
+        return what(kept)
     finally:
         kept.close()
+
+
+def _stored(store: str, call_id: str) -> list[str]:
+    return _read(store, lambda kept: [e.event.NAME for e in kept.call_events(call_id)])
+
+
+def _callbacks(store: str) -> list[tuple[str, str]]:
+    return _read(store, lambda kept: [(c.call_id, c.target) for c in kept.callbacks()])
 
 
 async def _wait(what: str, done: Any, timeout_s: float = 10.0) -> None:
@@ -149,11 +160,7 @@ async def test_r4_primary_killed_before_a_call_a_callback_is_booked_on_the_stand
     await call.press("1")
     end = await _one_end(postgresql_store, call.call_id, primary, standby)
     assert end["outcome"] == "callback"
-    kept = open_store(postgresql_store)
-    try:
-        assert [(c.call_id, c.target) for c in kept.callbacks()] == [(call.call_id, "soc1")]
-    finally:
-        kept.close()
+    assert _callbacks(postgresql_store) == [(call.call_id, "soc1")]  # booked once
 
 
 # --- the primary killed in the middle of a call --------------------------------------------------------
@@ -211,11 +218,28 @@ async def test_r4_primary_killed_during_the_callback_offer_the_standby_books_it(
     end = await _one_end(postgresql_store, call.call_id, primary, standby)
     assert end["outcome"] == "callback"
     assert "callback.requested" in _names(standby, call.call_id)
-    kept = open_store(postgresql_store)
-    try:
-        assert [(c.call_id, c.target) for c in kept.callbacks()] == [(call.call_id, "soc1")]
-    finally:
-        kept.close()
+    assert _callbacks(postgresql_store) == [(call.call_id, "soc1")]  # booked once
+
+
+async def test_r11_primary_stopped_mid_call_hands_the_call_over_without_draining(
+    service_process: StartProcess, ami: Ami, postgresql_store: str
+) -> None:
+    """SIGTERM with a standby running: the primary does not hold the call for its drain nor end
+    it to the fail-safe; it stops at once, and the standby goes on with the call."""
+    primary = await service_process(municipality(), (AWAY,), store=postgresql_store)
+    standby = await service_process(municipality(), store=postgresql_store)
+    call = await _call(ami, primary, standby, "5001")
+    await call.wait_app("Playback")
+    await _started_in_store(postgresql_store, call.call_id)
+    primary.process.terminate()
+    await asyncio.to_thread(primary.process.wait, 10)  # no 30 s drain: another instance runs
+    await ends_in_voicemail(call, "5001@default", timeout=30)
+    assert not any("ring-soc1" in d for d in call.dialled())
+    handing = [json.loads(line) for line in primary.lines() if '"service.handing_over"' in line]
+    assert len(handing) == 1 and handing[0]["calls_in_progress"] == 1
+    assert "call.end" not in _names(primary, call.call_id)
+    assert "call.resumed" in _names(standby, call.call_id)
+    await _one_end(postgresql_store, call.call_id, primary, standby)
 
 
 async def test_r11_primary_killed_a_referral_set_from_a_phone_reaches_the_standby(
@@ -230,11 +254,9 @@ async def test_r11_primary_killed_a_referral_set_from_a_phone_reaches_the_standb
     played = await code.wait_app("Playback")
     await code.wait_hangup()
     assert played["AppData"] != "beeperr"
-    kept = open_store(postgresql_store)
-    try:
-        assert [(r.person, r.reason) for r in kept.referrals()] == [("soc1", Reason.MEETING)]
-    finally:
-        kept.close()
+    assert [(r.person, r.reason) for r in _read(postgresql_store, lambda kept: kept.referrals())] == [
+        ("soc1", Reason.MEETING)
+    ]
     assert any('"referral.set"' in line for line in standby.lines())
 
 
@@ -288,6 +310,7 @@ async def test_the_switchboard_fails_over_its_waiting_and_held_callers_stay_in_t
     async with OperatorClient(f"http://{data['switchboard']['listen']}", "eva", PASSWORD) as eva:
         waiting = await _call(ami, primary, standby, "9000")
         await eva.wait_call(waiting.call_id, place="waiting")
+        queued_at = time.monotonic()
         held = await _call(ami, primary, standby, "9000")
         entry = await eva.wait_call(held.call_id, place="waiting")
         await eva.act(entry["id"], "answer")
@@ -299,8 +322,12 @@ async def test_the_switchboard_fails_over_its_waiting_and_held_callers_stay_in_t
     await standby.wait_logged('"service.active"', timeout=QUEUE_LEASE_S)
     await standby.wait_logged('"ari.resynced"', timeout=QUEUE_LEASE_S)
     async with OperatorClient(f"http://{standby_data['switchboard']['listen']}", "eva", PASSWORD) as eva:
-        await eva.wait_call(waiting.call_id, place="waiting", timeout=2)
+        taken = await eva.wait_call(waiting.call_id, place="waiting", timeout=2)
         await eva.wait_call(held.call_id, place="held", operator="eva", timeout=2)
+        # What the store has of the call the primary routed: the number dialled, and the wait
+        # since it entered the switchboard (its queue timeout, R1, counts from then).
+        assert taken["called"] == "9000"
+        assert taken["waited_s"] >= time.monotonic() - queued_at - 1.5
         # No caller was let go: past the lease the primary last renewed, both are still in the
         # queue, and none was given the switchboard's phones (the dialplan's rescue).
         await asyncio.sleep(max(0.0, QUEUE_LEASE_S + 2 - (time.monotonic() - killed_at)))

@@ -18,7 +18,7 @@ from routing.calllog.recorder import EventRecorder
 from routing.calllog.setup import configure_logging
 from routing.policy.steps import Outcome
 from routing.service.call_router import FORGET_AFTER
-from routing.service.orphan_calls import STALE_AFTER, Me, OrphanCalls, is_gone, to_end
+from routing.service.orphan_calls import STALE_AFTER, Me, OrphanCalls, is_gone, others_alive, to_end
 from routing.store import open_store
 from routing.store.base import Instance, OpenCall
 
@@ -28,6 +28,19 @@ ME = Me("me", "pbx1", 100)
 
 def _alive(*pids: int) -> Callable[[int], bool]:
     return lambda pid: pid in pids
+
+
+def test_the_others_that_can_go_on_with_a_stopping_instances_calls_beat_lately_and_run() -> None:
+    """#17: a stopping service hands its calls over only to an instance that is there."""
+    instances = [
+        Instance("me", "pbx1", 100, NOW),
+        Instance("standby", "pbx2", 5, NOW - timedelta(seconds=4)),
+        Instance("silent", "pbx2", 6, NOW - timedelta(seconds=16)),
+        Instance("here", "pbx1", 7, NOW),
+        Instance("dead-here", "pbx1", 8, NOW),
+    ]
+    alive = others_alive(instances, ME, NOW, within=timedelta(seconds=15), pid_exists=_alive(100, 7))
+    assert [i.id for i in alive] == ["standby", "here"]
 
 
 def test_an_instance_is_never_gone_to_itself() -> None:
