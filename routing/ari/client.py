@@ -45,6 +45,12 @@ def _media(media: str | Sequence[str]) -> str:
     return ",".join(items)
 
 
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    """The Authorization header for ARI (built here: aiohttp's `auth=BasicAuth(...)` is deprecated)."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
 class AriClient:
     """`base_url` is Asterisk's HTTP server (asterisk.ari.url, e.g. http://127.0.0.1:8088): the
     client adds /ari. `app` is the Stasis application whose channels this client controls."""
@@ -62,8 +68,7 @@ class AriClient:
         self.app = app
         self.username = username
         self.timeout_s = timeout_s
-        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-        self._headers = {"Authorization": f"Basic {token}"}  # built here: aiohttp's BasicAuth is deprecated
+        self._headers = basic_auth(username, password)
         self._session: aiohttp.ClientSession | None = None
 
     # -- lifetime ---------------------------------------------------------------------------------

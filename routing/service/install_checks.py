@@ -348,10 +348,12 @@ async def check_ari(config: Config) -> Check:
     url = f"{ari.url.rstrip('/')}/ari/asterisk/info"
     import aiohttp  # only for this check: the service loads no HTTP client it does not use
 
+    from routing.ari.client import basic_auth
+
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
-            session.get(url, auth=aiohttp.BasicAuth(ari.username, password)) as response,
+            session.get(url, headers=basic_auth(ari.username, password)) as response,
         ):
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
