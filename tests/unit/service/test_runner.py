@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,34 @@ async def test_draining_service_sends_new_calls_to_the_failsafe(config_file: Pat
     )
     assert await svc.router(request) == {"ROUTING_ACTION": "failsafe"}
     assert svc.router.calls == {}
+
+
+@pytest.mark.parametrize("other_instance", [True, False], ids=["another-instance-runs", "alone"])
+async def test_a_stop_hands_calls_over_to_another_instance_and_else_drains_and_lets_them_go(
+    config_file: Path, tmp_path: Path, other_instance: bool
+) -> None:
+    """#17: stopping while another instance beats, a call in progress keeps no call.end here (the
+    other goes on with it); alone, the drain waits its bound and the call is let go (call.end)."""
+    out = io.StringIO()
+    configure_logging("json", stream=out)
+    svc = service(config_file, tmp_path)
+    if other_instance:
+        svc.store.heartbeat("standby", host="pbx2", pid=1, at=datetime.now(UTC))
+    request = AgiRequest(
+        {"agi_network_script": "step", "agi_uniqueid": "1.1", "agi_extension": "5001", "agi_callerid": "0701234567"},
+        ("start", "", "1.1", "0", "allowed"),
+    )
+    assert (await svc.router(request))["ROUTING_ACTION"] not in ("", "failsafe")  # routed: in progress
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await svc.drain(0.6)
+    drained_s = loop.time() - began
+    await svc.stop()
+    events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
+    if other_instance:
+        assert drained_s < 0.5 and "service.handing_over" in events and "call.end" not in events
+    else:
+        assert drained_s >= 0.6 and "service.draining" in events and events.count("call.end") == 1
 
 
 async def test_a_reload_reads_the_new_config_elsewhere_and_calls_are_routed_meanwhile(
