@@ -9,24 +9,12 @@ import pytest
 
 from routing.cli.main import main
 from routing.switchboard.accounts import read_accounts, verify
-
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
+from tests.unit.example_config import example_with_operators
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> str:
-    text = EXAMPLE.read_text(encoding="utf-8").replace(
-        '  voicemail: "9000@default"\n',
-        '  voicemail: "9000@default"\n'
-        f"  accounts_file: {tmp_path}/operators\n"
-        "  operators:\n"
-        "    - {id: eva, name: Eva Telefonist, device: PJSIP/9001}\n"
-        "    - {id: olle, name: Olle Telefonist, device: PJSIP/9002}\n",
-        1,
-    )
-    path = tmp_path / "routing.yaml"
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return str(example_with_operators(tmp_path, "eva", "olle"))
 
 
 def test_passwd_list_remove(
