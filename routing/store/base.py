@@ -623,16 +623,6 @@ class Store:
             elif name == SwitchboardPutThrough.NAME and returned:
                 tally.count(scope, Measure.SB_RECALL_PUT_THROUGH, "", int(n))
 
-    def prune(self, before: datetime) -> int:
-        """Delete call records older than `before` (retention); callbacks are kept until done.
-        Their figures are lost: the service uses roll_up_and_prune, which keeps them."""
-        cut = _utc(before)
-        with self._locked() as tx:
-            gone = self._exec(tx, "DELETE FROM call_events WHERE at < ?", (cut,)).rowcount
-            self._exec(tx, "DELETE FROM calls WHERE started_at < ?", (cut,))
-            self._exec(tx, "DELETE FROM open_calls WHERE started_at < ?", (cut,))
-        return int(gone)
-
     # -- daily totals: a report's figures beyond the calls' retention (#12, R12, R19, R20) --------
 
     def raw_kept_from(self) -> date | None:

@@ -55,16 +55,6 @@ def test_r12_events_are_stored_with_hashed_numbers_and_logged_masked(tmp_path: P
     assert SqliteStore(tmp_path / "routing.db").installation_key() == key  # one key per installation
 
 
-def test_retention_deletes_old_call_records(store_url: str) -> None:
-    store = open_store(store_url)
-    old = (datetime.now(UTC) - timedelta(days=100)).isoformat()
-    store.record_event(at=old, call_id="old", event="call.start", fields={"called": "5001"})
-    store.record_event(at=datetime.now(UTC).isoformat(), call_id="new", event="call.start", fields={"called": "5001"})
-    assert store.prune(datetime.now(UTC) - timedelta(days=90)) == 1
-    everything = store.calls_between(datetime.now(UTC) - timedelta(days=365), datetime.now(UTC) + timedelta(days=1))
-    assert [c.call_id for c in everything] == ["new"]
-
-
 def test_events_recorded_alike_in_every_store(store_url: str) -> None:
     store = open_store(store_url)
     recorder = EventRecorder(store)
