@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import date
+from pathlib import Path
 
 from routing.calllog.setup import configure_logging
+from routing.policy.followup import Overdue
 from routing.service.followup_watch import FollowUpWatch
-from routing.store import open_store
+from routing.store import SqliteStore, open_store
 from routing.store.tally import Measure, TallyKey
 from tests.unit.policy.builders import at, directory
 
@@ -53,3 +56,26 @@ def test_r12_the_round_prunes_old_calls_and_keeps_their_figures(store_url: str) 
         ("store.rolled_up", "2026-08-01", None),
         ("store.pruned", None, 2),
     ]
+
+
+class CountedWatch(FollowUpWatch):
+    rounds = 0
+
+    def check(self) -> list[Overdue]:
+        self.rounds += 1
+        return []
+
+
+async def test_r4_only_the_active_instance_runs_the_round(tmp_path: Path) -> None:
+    """#17: of two instances sharing a store, the round (overdue callbacks, retention) runs on
+    the active one only: each overdue callback is reported once, by it."""
+    store = SqliteStore(tmp_path / "routing.db")
+    d = directory()
+    active = CountedWatch(lambda: d, store, lambda: at("2026-12-01 14:30"), interval_s=0.01, active=lambda: True)
+    standby = CountedWatch(lambda: d, store, lambda: at("2026-12-01 14:30"), interval_s=0.01, active=lambda: False)
+    tasks = [asyncio.create_task(active.run()), asyncio.create_task(standby.run())]
+    await asyncio.sleep(0.2)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert active.rounds >= 3 and standby.rounds == 0
