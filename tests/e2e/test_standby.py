@@ -54,6 +54,10 @@ def _events(svc: ServiceProcess, call_id: str) -> list[dict[str, Any]]:
     return [r for r in records if r.get("call_id") == call_id]
 
 
+def _logged(svc: ServiceProcess, event: str) -> bool:
+    return any(f'"event": "{event}"' in line for line in svc.lines())
+
+
 def _names(svc: ServiceProcess, call_id: str) -> list[str]:
     return [e["event"] for e in _events(svc, call_id)]
 
@@ -266,15 +270,20 @@ async def test_r11_primary_killed_a_referral_set_from_a_phone_reaches_the_standb
 async def test_the_primary_started_again_takes_calls_again(
     service_process: StartProcess, ami: Ami, postgresql_store: str
 ) -> None:
+    """…and the AstDB fail-safe is written by one instance at a time: the active one."""
     primary = await service_process(municipality(), store=postgresql_store)
     standby = await service_process(municipality(), store=postgresql_store)
+    assert _logged(primary, "astdb.synced") and not _logged(standby, "astdb.synced")
+    assert _logged(standby, "astdb.left_to_active")
     port = int(primary.agi_url.rsplit(":", 1)[1])
     primary.kill()
     first = await _call(ami, primary, standby, "5001")
     await ends_in_voicemail(first, "5001@default", timeout=30)
     assert _names(standby, first.call_id)[0] == "call.start"
+    await standby.wait_logged('"astdb.synced"')  # active now: the standby writes the entries
     again = await service_process(municipality(), store=postgresql_store, port=port)
     assert again.agi_url == primary.agi_url
+    assert _logged(again, "service.standing_by") and not _logged(again, "astdb.synced")
     second = await _call(ami, again, standby, "5001")
     await ends_in_voicemail(second, "5001@default", timeout=30)
     assert _names(again, second.call_id)[0] == "call.start"
