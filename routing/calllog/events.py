@@ -480,6 +480,7 @@ class LogId(StrEnum):
     # follow-up round), or another one does: one line each way at a failover.
     SERVICE_ACTIVE = "service.active"
     SERVICE_STANDING_BY = "service.standing_by"
+    SERVICE_LEASE_FAILED = "service.lease_failed"  # a round of the active lease failed unexpectedly
     SERVICE_DRAINING = "service.draining"
     # #17: stopping with another instance running: calls in progress are left to it (it goes on
     # with each at its next request), not drained and let go to the fail-safe.

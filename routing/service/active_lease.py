@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 import structlog
@@ -59,7 +59,7 @@ class ActiveLease:
         self._clock = clock
         self.held = False
         self.holder: str | None = None  # who holds it, as last read
-        self._held_until: datetime | None = None
+        self._store_failing = False
 
     async def renew(self) -> bool:
         """One round: take or renew the lease; tell on_change when that changes anything."""
@@ -72,18 +72,19 @@ class ActiveLease:
                 take = partial(self._store.take_lease, LEASE, self._me, from_holder=holder, at=now, for_s=self._lease_s)
                 holder = await store_io(self._store, take)
         except StoreError as exc:
-            log.error(exc.log_id, error=str(exc), what="the active lease is not renewed")
-            # Nobody else can take it through a store that does not answer: held until it runs out.
-            holder = self._me if self._held_until is not None and now < self._held_until else ""
-        else:
-            if holder == self._me:
-                self._held_until = now + timedelta(seconds=self._lease_s)
-        before, self.holder = self.holder, holder or None
+            # The store does not answer: nothing changes hands while it does not (an instance
+            # alone, the usual site, goes on serving its switchboard); once per outage in the log.
+            if not self._store_failing:
+                log.error(exc.log_id, error=str(exc), what="the active lease is not renewed: kept as it is")
+            self._store_failing = True
+            return self.held
+        self._store_failing = False
+        before, self.holder = self.holder, holder
         held = holder == self._me
         if held and not self.held:
-            log.warning(LogId.SERVICE_ACTIVE, instance=self._me, took_over_from=before if before else None)
+            log.warning(LogId.SERVICE_ACTIVE, instance=self._me, took_over_from=before)
         elif not held and (self.held or before != holder):
-            log.warning(LogId.SERVICE_STANDING_BY, instance=self._me, active=holder or None)
+            log.warning(LogId.SERVICE_STANDING_BY, instance=self._me, active=holder)
         changed, self.held = held != self.held, held
         if changed:
             self._on_change(held)
@@ -91,7 +92,11 @@ class ActiveLease:
 
     async def run(self) -> None:
         while True:
-            await self.renew()
+            try:
+                await self.renew()
+            except Exception as exc:  # the lease must outlive any one failure: a holder that
+                # stopped renewing would still act as the active one after another took over
+                log.exception(LogId.SERVICE_LEASE_FAILED, error=str(exc))
             await asyncio.sleep(self._renew_s)
 
     def release(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from routing.service.active_lease import ActiveLease
+from routing.store.base import StoreError
 from routing.store.sqlite import SqliteStore
 
 
@@ -65,3 +66,32 @@ async def test_a_holder_known_to_be_gone_is_taken_over_before_its_lease_runs_out
         gone.add("a")  # its process no longer exists (same host)
         clock.now += timedelta(seconds=0.5)
         assert await b.renew()
+
+
+class FlakyStore(SqliteStore):
+    failing = False
+
+    def hold_lease(self, name: str, holder: str, *, at: datetime, for_s: float) -> str:
+        if self.failing:
+            raise StoreError("store down")
+        return super().hold_lease(name, holder, at=at, for_s=for_s)
+
+
+async def test_while_the_store_does_not_answer_nothing_changes_hands_and_it_is_said_once(tmp_path: Path) -> None:
+    """An instance alone (the usual site) goes on serving through a store outage; once the store
+    answers again, the lease is renewed as before."""
+    store = FlakyStore(tmp_path / "routing.db")
+    clock = Clock()
+    changes: list[bool] = []
+    a = ActiveLease(store, "a", changes.append, clock=clock)
+    with capture_logs() as logs:
+        assert await a.renew()
+        store.failing = True
+        for _ in range(10):
+            clock.now += timedelta(seconds=0.5)
+            assert await a.renew()
+        store.failing = False
+        clock.now += timedelta(seconds=0.5)
+        assert await a.renew()
+    assert changes == [True]
+    assert [e["event"] for e in logs] == ["service.active", "store.error"]
