@@ -498,6 +498,8 @@ class LogId(StrEnum):
     AGI_BAD_REQUEST = "agi.bad_request"
     AGI_OVERLOADED = "agi.overloaded"
     AGI_HANDLER_TIMEOUT = "agi.handler_timeout"
+    # #17: a call this instance held that another took over or ended: no call.end here
+    CALL_GONE_ELSEWHERE = "call.gone_elsewhere"
     AGI_HANDLER_FAILED = "agi.handler_failed"
     AGI_SEND_FAILED = "agi.send_failed"
     AGI_MSET_REFUSED = "agi.mset_refused"

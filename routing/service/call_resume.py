@@ -38,6 +38,7 @@ class CallHistory(Protocol):
     def call_events(self, call_id: str) -> list[StoredEvent]: ...
     def config_version(self, config_hash: str) -> str | None: ...
     def take_call(self, call_id: str, *, to_instance: str) -> str | None: ...
+    def call_owner(self, call_id: str) -> tuple[bool, str | None]: ...
 
 
 class NotResumed(Exception):
@@ -125,6 +126,17 @@ class CallResumer:
         if taken is None:
             raise NotResumed("it is not open in the store (it ended, or this instance has it already)")
         return Resumed(resumed.flow, resumed.state, resumed.started, resumed.step_started, taken)
+
+    def gone_elsewhere(self, call_id: str) -> bool:
+        """Whether a call this instance still holds in memory is no longer its own: another
+        instance took it over (the dialplan asked it while this one did not answer in time) or
+        ended it. Its call.end is not this instance's to log. A call whose start is not stored
+        is this instance's alone. A store read: for the rare endings that are not a hangup."""
+        try:
+            started, owner = self._history.call_owner(call_id)
+        except StoreError:
+            return False  # unknown: logged as this instance's (at worst a second call.end)
+        return started and owner != self._instance
 
     async def _directory_of(self, config_hash: str | None) -> Directory:
         current = self._directory()

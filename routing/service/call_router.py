@@ -492,7 +492,7 @@ class CallRouter:
         for uniqueid, active in list(self.calls.items()):
             if active.channel and active.channel not in live and active.registered_at < asked_at:
                 del self.calls[uniqueid]
-                self._end(active, now, Ending.CUT_OFF)
+                self._end_unless_gone_elsewhere(active, now, Ending.CUT_OFF)
 
     def let_go(self) -> None:
         """The service stops: every call still in progress gets its call.end now (marked lost);
@@ -500,7 +500,7 @@ class CallRouter:
         now = self._clock()
         for uniqueid, active in list(self.calls.items()):
             del self.calls[uniqueid]
-            self._end(active, now, Ending.LET_GO)
+            self._end_unless_gone_elsewhere(active, now, Ending.LET_GO)
 
     def hand_over(self) -> int:
         """The service stops while another instance runs (#17): the calls in progress are left
@@ -516,7 +516,15 @@ class CallRouter:
         for uniqueid, active in list(self.calls.items()):
             if now - active.started > FORGET_AFTER:
                 del self.calls[uniqueid]
-                self._end(active, now, Ending.LET_GO)
+                self._end_unless_gone_elsewhere(active, now, Ending.LET_GO)
+
+    def _end_unless_gone_elsewhere(self, active: ActiveCall, now: datetime, how: Ending) -> None:
+        """An ending that is not the caller's hangup: a call another instance took over (#17) or
+        ended has its call.end there, not here."""
+        if self._resumer is not None and self._resumer.gone_elsewhere(active.call_id):
+            active.log.info(LogId.CALL_GONE_ELSEWHERE, how=how.value)
+            return
+        self._end(active, now, how)
 
 
 def _unit_of(directory: Directory, plan: Plan) -> str | None:

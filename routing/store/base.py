@@ -767,6 +767,13 @@ class Store:
         with self._locked() as tx:
             self._exec(tx, "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
+    def call_owner(self, call_id: str) -> tuple[bool, str | None]:
+        """Whether the call's start is stored, and which instance has it in progress (None: it
+        has ended, or its start is not stored)."""
+        started = bool(self._read("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)))
+        rows = self._read("SELECT instance FROM open_calls WHERE call_id = ?", (call_id,))
+        return started, (str(rows[0][0]) if rows else None)
+
     def take_call(self, call_id: str, *, to_instance: str) -> str | None:
         """Take over a call in progress from the instance that was routing it (#17: the dialplan
         asked this one because that one did not answer): that instance's id, or None when the

@@ -247,3 +247,29 @@ async def test_r3_a_call_without_a_stored_start_or_already_ended_is_not_resumed(
         "it has ended already",
     ]
     assert len(two.events("call.end")) == 1
+
+
+async def test_a_call_taken_over_while_its_first_instance_lives_gets_no_second_call_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A did not answer in time (a slow store, a stall): the dialplan asked B, which took the call
+    over. A still holds the call in memory; when A lets it go (its stop, an Asterisk restart, the
+    8 h limit) it logs no call.end: the call's end is B's."""
+    two = Instances(tmp_path, monkeypatch)
+    first = await two.ask(two.a, "step", "start")
+    two.clock.advance(30)
+    await two.ask(two.b, "step", "dial", "NOANSWER//", place=first["ROUTING_PLACE"])
+    two.a.let_go()
+    assert two.events("call.end") == [] and two.events("call.gone_elsewhere")[0]["how"] == "let_go"
+    await two.ask(two.b, "hangup", "dial", "CANCEL//", place="1")
+    two.b.let_go()
+    assert len(two.events("call.end")) == 1 and len(two.stored("call.end")) == 1
+
+
+async def test_a_call_that_is_its_instances_own_is_let_go_with_its_call_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two = Instances(tmp_path, monkeypatch)
+    await two.ask(two.a, "step", "start")
+    two.a.let_go()
+    assert [(e["outcome"], e["lost"]) for e in two.events("call.end")] == [("failsafe", True)]
