@@ -157,6 +157,7 @@ class Service:
                 ami=self._ami_if_up,
                 referrals=self.referrals,
                 calendars=lambda: self.calendar_book.fresh(now()),
+                active=lambda: self.lease.held,
             )
             if self.live is not None:
                 self.live.on_change = self.switchboard.calls_changed

@@ -69,7 +69,9 @@ _FELL_BEHIND: dict[str, Any] = {"type": "fell_behind"}  # in a stream's queue: c
 # elsewhere (`routing referral`, another instance) or ended by itself reaches the page too.
 REFERRAL_POLL_S = 1.0
 SESSION = web.RequestKey("session", Session)  # the request's operator, set by the guard
-_OPEN_ROUTES = {("POST", "/api/login")}
+# Open: logging in, and whether this instance is the active one (#17, for a proxy in front of
+# two instances: it holds no call data).
+_OPEN_ROUTES = {("POST", "/api/login"), ("GET", "/api/active")}
 
 
 def _json_error(status: type[web.HTTPException], message: str, **extra: object) -> web.HTTPException:
@@ -96,12 +98,16 @@ class SwitchboardApi:
         ami: Callable[[], AmiClient | None] = lambda: None,
         referrals: ReferralSource | None = None,
         calendars: Callable[[], Mapping[str, SyncedCalendar]] = dict,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         """`on_state_change(listener)`: have `listener(device, state)` called at each change
         Asterisk reports (DeviceStates.listen), for the live stream; `ami()`: the service's AMI
         link while it is logged in (callback calls), else None; `referrals`: the referrals in
         force as calls see them (the store's, with people's calendars under them, #15; default
-        the store's); `calendars()`: each person's calendar as last read, still in use."""
+        the store's); `calendars()`: each person's calendar as last read, still in use;
+        `active()`: whether this instance serves the switchboard's queue (holds the active
+        lease, #17)."""
+        self._active = active
         self._directory = directory
         self._store = store
         self._states = states
@@ -124,6 +130,7 @@ class SwitchboardApi:
         self.app.router.add_post("/api/login", self._login)
         self.app.router.add_post("/api/logout", self._logout)
         self.app.router.add_get("/api/me", self._me)
+        self.app.router.add_get("/api/active", self._active_check)
         self.app.router.add_get("/api/directory", self._search)
         self.app.router.add_put("/api/referrals/{person}", self._set_referral)
         self.app.router.add_delete("/api/referrals/{person}", self._clear_referral)
@@ -243,6 +250,13 @@ class SwitchboardApi:
             "csrf": session.csrf,
             "expires_at": self.sessions.expires_at(session).isoformat(),
         }
+
+    async def _active_check(self, _request: web.Request) -> web.Response:
+        """200 on the instance that serves the switchboard's queue, 503 on one standing by: a
+        proxy in front of two instances (its health check) sends the operators' console to the
+        active one, and after a failover to the new one (#17)."""
+        active = self._active()
+        return web.json_response({"active": active}, status=200 if active else 503)
 
     async def _me(self, request: web.Request) -> web.Response:
         return web.json_response(self._me_of(request[SESSION]))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from routing.policy.referral import Reason, Referral
@@ -316,7 +317,9 @@ async def test_the_switchboard_fails_over_its_waiting_and_held_callers_stay_in_t
     standby_data["switchboard"]["listen"] = f"127.0.0.1:{free_port()}"  # its own API address
     standby = await service_process(standby_data, ari=data["asterisk"]["ari"], store=postgresql_store)
     await standby.wait_logged('"service.standing_by"')
-    async with OperatorClient(f"http://{data['switchboard']['listen']}", "eva", PASSWORD) as eva:
+    primary_url, standby_url = (f"http://{d['switchboard']['listen']}" for d in (data, standby_data))
+    assert (await _active(primary_url), await _active(standby_url)) == (200, 503)  # a proxy's health check
+    async with OperatorClient(primary_url, "eva", PASSWORD) as eva:
         waiting = await _call(ami, primary, standby, "9000")
         await eva.wait_call(waiting.call_id, place="waiting")
         queued_at = time.monotonic()
@@ -330,7 +333,8 @@ async def test_the_switchboard_fails_over_its_waiting_and_held_callers_stay_in_t
     killed_at = time.monotonic()
     await standby.wait_logged('"service.active"', timeout=QUEUE_LEASE_S)
     await standby.wait_logged('"ari.resynced"', timeout=QUEUE_LEASE_S)
-    async with OperatorClient(f"http://{standby_data['switchboard']['listen']}", "eva", PASSWORD) as eva:
+    assert await _active(standby_url) == 200
+    async with OperatorClient(standby_url, "eva", PASSWORD) as eva:
         taken = await eva.wait_call(waiting.call_id, place="waiting", timeout=2)
         await eva.wait_call(held.call_id, place="held", operator="eva", timeout=2)
         # What the store has of the call the primary routed: the number dialled, and the wait
@@ -386,3 +390,9 @@ async def _doctor_line(config: Path, check: str) -> str:
     lines = [line for line in out.decode().splitlines() if line.split()[1:2] == [check]]
     assert lines, out.decode()
     return lines[0]
+
+
+async def _active(base: str) -> int:
+    """GET /api/active, as a proxy's health check asks it (no session)."""
+    async with aiohttp.ClientSession(base) as http, http.get("/api/active") as response:
+        return response.status

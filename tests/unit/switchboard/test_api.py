@@ -82,6 +82,21 @@ async def test_r12_without_a_session_nothing_is_shown(served: Served) -> None:
     assert len(refused) == 5 and PASSWORD not in served.log.getvalue()
 
 
+async def test_whether_this_instance_is_the_active_one_is_open_to_a_proxy(served: Served) -> None:
+    """#17: GET /api/active, without a session (a proxy's health check), says whether this
+    instance serves the switchboard's queue: 200, or 503 on one standing by. No call data."""
+    active = [True]
+    served.api._active = lambda: active[0]
+    async with served.session() as client:
+        async with client.get("/api/active") as response:
+            assert (response.status, await response.json()) == (200, {"active": True})
+        active[0] = False
+        async with client.get("/api/active") as response:
+            assert (response.status, await response.json()) == (503, {"active": False})
+        async with client.post("/api/active") as response:
+            assert response.status in (401, 405)  # only the GET is open
+
+
 async def test_a_session_expires_after_an_idle_hour(served: Served) -> None:
     async with served.session() as client:
         me = await _login(client)
