@@ -135,8 +135,12 @@ async def test_r1_a_call_put_through_comes_back_to_the_top_marked_with_the_perso
         assert (anna["id"], anna["mobile"], anna["cover"]) == ("soc1", "0701234567", "5002")
         assert back["returns"] == 1
         assert [c["call_id"] for c in await eva.calls()][:2] == [call.call_id, earlier.call_id]
-        (target_dial,) = [d for d in call.dials() if f"{behaviour}-soc1" in d.dest_channel]
-        assert target_dial.seconds < RING_LIMIT_S + 0.8  # R1: never longer than the ring limit
+        target_dials = [d for d in call.dials() if f"{behaviour}-soc1" in d.dest_channel]
+        # An unregistered phone is passed over without a Dial when Asterisk has reported its
+        # state to the service by then (AMI), else the Dial gives CHANUNAVAIL at once: either way
+        # the call comes back marked "unregistered".
+        assert len(target_dials) == 1 or (behaviour == "unavail" and target_dials == [])
+        assert all(d.seconds < RING_LIMIT_S + 0.8 for d in target_dials)  # R1: never longer than the ring limit
         transfer = svc.log.one(call.call_id, "switchboard.transfer")
         assert (transfer["operator"], transfer["kind"], transfer["target"]) == ("eva", "person", "soc1")
 
