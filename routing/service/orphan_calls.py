@@ -83,12 +83,10 @@ def others_alive(
     within: timedelta,
     pid_exists: Callable[[int], bool] = pid_exists,
 ) -> list[Instance]:
-    """Pure: the other instances that beat within `within` (and, on this host, whose process
-    exists): those that can go on with this one's calls (#17)."""
+    """Pure: the other instances not gone (is_gone) by a heartbeat within `within`: those that
+    can go on with this one's calls (#17)."""
     return [
-        i
-        for i in instances
-        if i.id != me.id and now - i.seen_at <= within and not (i.host == me.host and not pid_exists(i.pid))
+        i for i in instances if i.id != me.id and not is_gone(i, me, now, pid_exists=pid_exists, stale_after=within)
     ]
 
 
