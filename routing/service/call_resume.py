@@ -8,7 +8,7 @@ resumes at the place with the R2 answers the caller already had (`Flow.resume`).
 logged steps date those answers, and are checked against the plan made again: a call whose
 steps do not follow it is not resumed, and takes the fail-safe.
 
-The call is then taken over in the store's `open_calls`, so that its one `call.end` is this
+The call is then taken over in the store's `open_calls` (`Store.claim_call`), so that its one `call.end` is this
 instance's and no orphan sweep ends it too.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Protocol
@@ -37,8 +37,8 @@ KEPT_DIRECTORIES = 4  # configs of calls planned before a reload, made into dire
 class CallHistory(Protocol):
     def call_events(self, call_id: str) -> list[StoredEvent]: ...
     def config_version(self, config_hash: str) -> str | None: ...
-    def take_call(self, call_id: str, *, to_instance: str) -> str | None: ...
     def call_owner(self, call_id: str) -> tuple[bool, str | None]: ...
+    def claim_call(self, call_id: str, *, from_instance: str, to_instance: str) -> bool: ...
 
 
 class NotResumed(Exception):
@@ -120,12 +120,16 @@ class CallResumer:
             start = next((e.event for e in events if isinstance(e.event, CallStart)), None)
             directory = await self._directory_of(start.config if start is not None else None)
             resumed = resumed_flow(directory, events, place, now)
-            taken = await store_io(self._history, partial(self._history.take_call, call_id, to_instance=self._instance))
+            # Taken over from the instance that has it, as the orphan sweep claims a call.
+            _, owner = await store_io(self._history, partial(self._history.call_owner, call_id))
+            if owner is None or owner == self._instance:
+                raise NotResumed("it is not open in the store (it ended, or this instance has it already)")
+            claim = partial(self._history.claim_call, call_id, from_instance=owner, to_instance=self._instance)
+            if not await store_io(self._history, claim):
+                raise NotResumed(f"another instance took it over from {owner} first")
         except StoreError as exc:
             raise NotResumed(f"the store cannot be read: {exc}") from None
-        if taken is None:
-            raise NotResumed("it is not open in the store (it ended, or this instance has it already)")
-        return Resumed(resumed.flow, resumed.state, resumed.started, resumed.step_started, taken)
+        return replace(resumed, from_instance=owner)
 
     def gone_elsewhere(self, call_id: str) -> bool:
         """Whether a call this instance still holds in memory is no longer its own: another

@@ -774,21 +774,6 @@ class Store:
         rows = self._read("SELECT instance FROM open_calls WHERE call_id = ?", (call_id,))
         return started, (str(rows[0][0]) if rows else None)
 
-    def take_call(self, call_id: str, *, to_instance: str) -> str | None:
-        """Take over a call in progress from the instance that was routing it (#17: the dialplan
-        asked this one because that one did not answer): that instance's id, or None when the
-        call is not open (it ended, or its start never reached the store) or is this one's."""
-        with self._locked() as tx:
-            row = self._exec(tx, "SELECT instance FROM open_calls WHERE call_id = ?", (call_id,)).fetchone()
-            if row is None or str(row[0]) == to_instance:
-                return None
-            taken = self._exec(
-                tx,
-                "UPDATE open_calls SET instance = ? WHERE call_id = ? AND instance = ?",
-                (to_instance, call_id, str(row[0])),
-            ).rowcount
-        return str(row[0]) if taken else None
-
     def installation_key(self) -> bytes:
         """The installation's secret for hashing numbers (R12): made once, kept in the store so
         every instance of a site hashes alike; never logged."""

@@ -41,7 +41,7 @@ def test_a_released_lease_is_free_at_once_and_only_its_holder_releases_it(store:
     assert store.hold_lease("active", "b", at=T0, for_s=3) == "b"
 
 
-def test_a_call_in_progress_is_taken_over_once(store: Store) -> None:
+def test_a_call_in_progress_is_taken_over_once_and_its_owner_known(store: Store) -> None:
     store.record_event(
         at=T0.isoformat(),
         call_id="c1",
@@ -60,7 +60,9 @@ def test_a_call_in_progress_is_taken_over_once(store: Store) -> None:
             "notes": None,
         },
     )
-    assert store.take_call("c1", to_instance="b") == "a"
-    assert store.take_call("c1", to_instance="b") is None  # it is b's already
-    assert store.take_call("c2", to_instance="b") is None  # not open
+    assert store.call_owner("c1") == (True, "a")
+    assert store.claim_call("c1", from_instance="a", to_instance="b")
+    assert not store.claim_call("c1", from_instance="a", to_instance="c")  # it is b's already
+    assert store.call_owner("c1") == (True, "b")
+    assert store.call_owner("c2") == (False, None)  # not open
     assert [c.call_id for c in store.open_calls("b")] == ["c1"] and store.open_calls("a") == []
