@@ -21,14 +21,14 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from routing.calllog.events import CallEnd, CallStart, CallStep, PromptNotPlayed
+from routing.calllog.events import CallEnd, CallStep, PromptNotPlayed
 from routing.config.errors import ConfigError
 from routing.config.load import load_config_text
 from routing.policy.decision_inputs import DecisionInputs, ObservedState, replan
 from routing.policy.directory import Directory
 from routing.policy.flow import Flow
 from routing.policy.steps import Finish
-from routing.store.base import StoredEvent, StoreError
+from routing.store.base import StoredEvent, StoreError, call_start
 from routing.store.io import store_io
 
 KEPT_DIRECTORIES = 4  # configs of calls planned before a reload, made into directories once each
@@ -64,7 +64,7 @@ class Resumed:
 def resumed_flow(directory: Directory, events: Sequence[StoredEvent], place: str, now: datetime) -> Resumed:
     """Pure: the flow of the call whose stored events these are, at `place`, under `directory`
     (the config the call was planned under). NotResumed says why not."""
-    start = next((e.event for e in events if isinstance(e.event, CallStart)), None)
+    start = call_start(events)
     if start is None:
         raise NotResumed("its call.start is not in the store")
     if any(isinstance(e.event, CallEnd) for e in events):
@@ -117,7 +117,7 @@ class CallResumer:
             raise NotResumed("the dialplan sent no call id or place (a dialplan from before #17)")
         try:
             events = await store_io(self._history, partial(self._history.call_events, call_id))
-            start = next((e.event for e in events if isinstance(e.event, CallStart)), None)
+            start = call_start(events)
             directory = await self._directory_of(start.config if start is not None else None)
             resumed = resumed_flow(directory, events, place, now)
             # Taken over from the instance that has it, as the orphan sweep claims a call.

@@ -18,7 +18,7 @@ from routing.agi.admission import Admission
 from routing.agi.protocol import AgiRequest
 from routing.agi.server import FastAgiServer, Handler
 from routing.ami.client import AmiClient, AmiError
-from routing.calllog.events import CallStart, CallStep, LogId
+from routing.calllog.events import CallStep, LogId
 from routing.config.errors import ConfigError
 from routing.config.load import load_config
 from routing.config.schema import Config
@@ -44,6 +44,7 @@ from routing.service.outbound_calls import OutboundCalls
 from routing.service.prompts import Prompts
 from routing.service.referrals import ReferralStore
 from routing.store import Store, StoreError, open_store
+from routing.store.base import call_start
 from routing.store.io import store_io
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ class Service:
         except StoreError as exc:
             log.error(exc.log_id, error=str(exc), what="a taken-over caller's call not read")
             return None
-        start = next((e.event for e in events if isinstance(e.event, CallStart)), None)
+        start = call_start(events)
         if start is None:
             return None
         from routing.switchboard.live_calls import StoredCall  # loaded with the switchboard only

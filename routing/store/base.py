@@ -12,7 +12,7 @@ import contextlib
 import json
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -89,6 +89,11 @@ class StoredEvent(NamedTuple):
     at: str  # ISO-8601 UTC
     call_id: str | None
     event: CallEvent
+
+
+def call_start(events: Iterable[StoredEvent]) -> CallStart | None:
+    """The call.start among a call's stored events (Store.call_events), if it is stored."""
+    return next((e.event for e in events if isinstance(e.event, CallStart)), None)
 
 
 @dataclass(frozen=True)
