@@ -382,11 +382,12 @@ async def run_checks(
         await _guarded("mailboxes", lambda: check_mailboxes(ami, config)),
         await _guarded("devices", lambda: check_devices(ami, directory)),
     ]
+    probe = probe or Probe(ami)  # one listener for both probe calls
     try:
-        checks += await check_probe(probe or Probe(ami))
+        checks += await check_probe(probe)
     except AmiError as exc:
         checks.append(_fail("agi.reachable", f"AMI: {exc}", "give the AMI user write = originate"))
-    checks.append(await _guarded("standby", lambda: check_standby(ami, store, probe or Probe(ami))))
+    checks.append(await _guarded("standby", lambda: check_standby(ami, store, probe)))
     checks.append(check_store(store))
     checks.append(await check_ari(config))
     return checks

@@ -121,9 +121,9 @@ class LiveCalls:
         callers in a conversation (None while it is down); `connected()`: the ARI event stream is
         up (no renewal without it: the lease then does its work); `on_change()`: the queue
         changed (the API's live stream). `stored(call_id)`: what the store has of a call this
-        instance does not route (another instance routed it, #17): the number dialled, and how
-        long ago it entered the switchboard, so that its queue timeout (R1) counts from then,
-        not from the takeover."""
+        instance does not route (another instance routes it, or routed it before a takeover,
+        #17): the number dialled, and how long ago it entered the switchboard, so that its queue
+        timeout (R1) counts from then, not from when this instance saw it."""
         self._stored = stored
         self.ari = ari
         self.queue = queue
@@ -187,26 +187,20 @@ class LiveCalls:
             app, *args = where.app_data.split(",")
             entry = entry_of(args)
             if app.strip() == self.ari.app and entry is not None:
-                stored = None
-                if (
-                    self._stored is not None
-                    and self.queue.get(channel.id) is None
-                    and self._call_of(channel.id) is None
-                ):
-                    stored = await self._stored(channel.id)
-                await self._entered(channel, entry, arrived=False, stored=stored)
+                await self._entered(channel, entry, arrived=False)
         self._changed()
         # At once, not at the next tick: after a failover (#17) the callers' leases were last
         # renewed by the instance that died, and run out within QUEUE_LEASE_S of that.
         await self._renew_leases()
 
-    async def _entered(
-        self, channel: Channel, entry: Entry, *, arrived: bool = True, stored: StoredCall | None = None
-    ) -> None:
+    async def _entered(self, channel: Channel, entry: Entry, *, arrived: bool = True) -> None:
         """A caller in a Stasis place: `arrived` from a StasisStart, else seen in a resync (a
         caller the queue knows in its place already is left as it is: it hears what it heard)."""
-        now = self.now()
         known = self.queue.get(channel.id)
+        stored = None
+        if known is None and self._stored is not None and self._call_of(channel.id) is None:
+            stored = await self._stored(channel.id)  # another instance routes it (#17)
+        now = self.now()
         if known is None:
             waiting = self.queue.add(self._new_waiting(channel, entry, now, stored), now)
             waiting.place = entry.place
